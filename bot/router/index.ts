@@ -1,0 +1,314 @@
+import { hasControlCharacters, MAX_INPUT_LENGTH, parseDurationMinutes, parseUserMention, tokenize } from './tokens';
+
+/**
+ * One parser for every front: "/cockpit <words>" text → a typed request, or an error with usage text.
+ * Slack, the console and the CLI all enter here, so a command means the same thing everywhere.
+ */
+
+export const INCIDENT_SEVERITIES = ['SEV1', 'SEV2', 'SEV3', 'SEV4'] as const;
+export type Severity = (typeof INCIDENT_SEVERITIES)[number];
+/** ITIL "in progress" sub-states plus the terminal ones, in lifecycle order. */
+export const INCIDENT_STATUSES = ['investigating', 'identified', 'monitoring', 'resolved', 'closed'] as const;
+export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
+export const TICKET_STATUSES = ['new', 'taken', 'waiting', 'resolved'] as const;
+export type TicketStatus = (typeof TICKET_STATUSES)[number];
+export const PAGE_LEVELS = ['L1', 'L2', 'L3'] as const;
+export type PageLevel = (typeof PAGE_LEVELS)[number];
+
+export type PageTarget = { kind: 'level'; level: PageLevel } | { kind: 'user'; userId: string };
+
+export type CommandRequest =
+  | { verb: 'help'; topic?: Verb }
+  | { verb: 'status' }
+  | { verb: 'deploy'; stack: string; preview: boolean }
+  | { verb: 'cancel'; stack: string }
+  | { verb: 'promote'; stack: string }
+  | { verb: 'up'; stack: string; ttlMinutes?: number }
+  | { verb: 'down'; stack: string }
+  | { verb: 'drill'; stack: string }
+  | { verb: 'oncall'; action: 'who' }
+  | { verb: 'oncall'; action: 'schedule'; days: number }
+  | { verb: 'oncall'; action: 'override'; userId: string; minutes: number }
+  | { verb: 'page'; target: PageTarget; message: string }
+  | { verb: 'incident'; action: 'list' }
+  | { verb: 'incident'; action: 'open'; severity: Severity; title: string }
+  | { verb: 'incident'; action: 'show'; id: number }
+  | { verb: 'incident'; action: 'update'; id: number; status?: IncidentStatus; message: string }
+  | { verb: 'incident'; action: 'resolve'; id: number; message?: string }
+  | { verb: 'incident'; action: 'close'; id: number }
+  | { verb: 'ticket'; action: 'list' }
+  | { verb: 'ticket'; action: 'take'; topicId: number }
+  | { verb: 'ticket'; action: 'status'; topicId: number; status: TicketStatus; message?: string }
+  | { verb: 'runbook'; name?: string };
+
+export type Verb = CommandRequest['verb'];
+
+export type ParseResult = { ok: true; request: CommandRequest } | { ok: false; error: string; usage: string };
+
+/** What the grammar needs to know about the team: the stacks it may name. */
+export type RouterContext = { stacks: readonly string[] };
+
+type Grammar = {
+  usage: string[];
+  summary: string;
+  parse(args: string[], ctx: RouterContext): CommandRequest;
+};
+
+const stackArg = (args: string[], ctx: RouterContext, at = 0): string => {
+  const stack = args[at];
+  if (stack === undefined) throw new ParseFailure('which stack?');
+  if (!ctx.stacks.includes(stack)) throw new ParseFailure(`unknown stack "${stack}" (known: ${ctx.stacks.join(', ')})`);
+  return stack;
+};
+
+const idArg = (token: string | undefined, what: string): number => {
+  if (token === undefined) throw new ParseFailure(`which ${what}?`);
+  const m = /^(?:#|INC-)?(\d{1,9})$/i.exec(token);
+  if (!m) throw new ParseFailure(`"${token}" is not a ${what} number`);
+  return Number(m[1]);
+};
+
+const noExtra = (args: string[], from: number): void => {
+  if (args.length > from) throw new ParseFailure(`unexpected "${args.slice(from).join(' ')}"`);
+};
+
+class ParseFailure extends Error {}
+
+function oneOf<T extends string>(token: string | undefined, allowed: readonly T[], what: string): T {
+  const found = allowed.find((a) => a.toLowerCase() === token?.toLowerCase());
+  if (!found) throw new ParseFailure(token === undefined ? `which ${what}? (${allowed.join(', ')})` : `"${token}" is not a ${what} (${allowed.join(', ')})`);
+  return found;
+}
+
+export const GRAMMARS: Record<Verb, Grammar> = {
+  help: {
+    usage: ['help [command]'],
+    summary: 'list the commands, or explain one',
+    parse(args) {
+      noExtra(args, 1);
+      if (args[0] === undefined) return { verb: 'help' };
+      const topic = args[0].toLowerCase();
+      if (!isVerb(topic)) throw new ParseFailure(`no command "${args[0]}"`);
+      return { verb: 'help', topic };
+    },
+  },
+  status: {
+    usage: ['status'],
+    summary: 'stacks, their locks, the store and the version',
+    parse(args) {
+      noExtra(args, 0);
+      return { verb: 'status' };
+    },
+  },
+  deploy: {
+    usage: ['deploy <stack> [--preview]'],
+    summary: 'preview a stack, show the risk report, deploy on confirmation',
+    parse(args, ctx) {
+      const flags = args.filter((a) => a.startsWith('--'));
+      const rest = args.filter((a) => !a.startsWith('--'));
+      const unknown = flags.filter((f) => f !== '--preview');
+      if (unknown.length > 0) throw new ParseFailure(`unknown option ${unknown.join(' ')}`);
+      const stack = stackArg(rest, ctx);
+      noExtra(rest, 1);
+      return { verb: 'deploy', stack, preview: flags.includes('--preview') };
+    },
+  },
+  cancel: {
+    usage: ['cancel <stack>'],
+    summary: 'cancel the update running on a stack',
+    parse(args, ctx) {
+      const stack = stackArg(args, ctx);
+      noExtra(args, 1);
+      return { verb: 'cancel', stack };
+    },
+  },
+  promote: {
+    usage: ['promote <stack>'],
+    summary: 'open the promotion pull request into a stack from the one before it',
+    parse(args, ctx) {
+      const stack = stackArg(args, ctx);
+      noExtra(args, 1);
+      return { verb: 'promote', stack };
+    },
+  },
+  up: {
+    usage: ['up <stack> [--ttl 4h]'],
+    summary: 'bring up an ephemeral stack for a while',
+    parse(args, ctx) {
+      const stack = stackArg(args, ctx);
+      if (args.length === 1) return { verb: 'up', stack };
+      if (args[1] !== '--ttl') throw new ParseFailure(`unexpected "${args[1]}"`);
+      const ttlMinutes = args[2] === undefined ? undefined : parseDurationMinutes(args[2]);
+      if (ttlMinutes === undefined) throw new ParseFailure('--ttl needs a duration like 90m, 4h or 2d');
+      noExtra(args, 3);
+      return { verb: 'up', stack, ttlMinutes };
+    },
+  },
+  down: {
+    usage: ['down <stack>'],
+    summary: 'tear down an ephemeral stack',
+    parse(args, ctx) {
+      const stack = stackArg(args, ctx);
+      noExtra(args, 1);
+      return { verb: 'down', stack };
+    },
+  },
+  drill: {
+    usage: ['drill <stack>'],
+    summary: 'run a restore drill and measure RTO/RPO',
+    parse(args, ctx) {
+      const stack = stackArg(args, ctx);
+      noExtra(args, 1);
+      return { verb: 'drill', stack };
+    },
+  },
+  oncall: {
+    usage: ['oncall [who]', 'oncall schedule [days]', 'oncall override <@person> <duration>'],
+    summary: 'who is on call, the schedule, overrides',
+    parse(args) {
+      const action = (args[0] ?? 'who').toLowerCase();
+      if (action === 'who') {
+        noExtra(args, 1);
+        return { verb: 'oncall', action: 'who' };
+      }
+      if (action === 'schedule') {
+        const days = args[1] === undefined ? 7 : Number(args[1]);
+        if (!Number.isInteger(days) || days < 1 || days > 90) throw new ParseFailure('days must be a whole number from 1 to 90');
+        noExtra(args, 2);
+        return { verb: 'oncall', action: 'schedule', days };
+      }
+      if (action === 'override') {
+        const userId = args[1] === undefined ? undefined : parseUserMention(args[1]);
+        if (!userId) throw new ParseFailure('who takes over? mention a person');
+        const minutes = args[2] === undefined ? undefined : parseDurationMinutes(args[2]);
+        if (minutes === undefined) throw new ParseFailure('for how long? a duration like 2h or 1d');
+        noExtra(args, 3);
+        return { verb: 'oncall', action: 'override', userId, minutes };
+      }
+      throw new ParseFailure(`unknown oncall action "${args[0]}"`);
+    },
+  },
+  page: {
+    usage: ['page <L1|L2|L3|@person> <message>'],
+    summary: 'page the on-call level or a person; escalates until acknowledged',
+    parse(args) {
+      const targetToken = args[0];
+      if (targetToken === undefined) throw new ParseFailure('page whom? L1, L2, L3 or a person');
+      const level = PAGE_LEVELS.find((l) => l.toLowerCase() === targetToken.toLowerCase());
+      const userId = parseUserMention(targetToken);
+      if (!level && !userId) throw new ParseFailure(`"${targetToken}" is neither a level (L1, L2, L3) nor a person`);
+      const message = args.slice(1).join(' ').trim();
+      if (message === '') throw new ParseFailure('what is the page about? add a message');
+      const target: PageTarget = level ? { kind: 'level', level } : { kind: 'user', userId: userId! };
+      return { verb: 'page', target, message };
+    },
+  },
+  incident: {
+    usage: [
+      'incident list',
+      'incident open <SEV1-4> <title>',
+      'incident show <id>',
+      'incident update <id> [investigating|identified|monitoring] <message>',
+      'incident resolve <id> [message]',
+      'incident close <id>',
+    ],
+    summary: 'open, update and resolve incidents (mirrored to the status forum)',
+    parse(args) {
+      const action = (args[0] ?? 'list').toLowerCase();
+      switch (action) {
+        case 'list':
+          noExtra(args, 1);
+          return { verb: 'incident', action: 'list' };
+        case 'open': {
+          const severity = oneOf(args[1], INCIDENT_SEVERITIES, 'severity');
+          const title = args.slice(2).join(' ').trim();
+          if (title === '') throw new ParseFailure('give the incident a title');
+          return { verb: 'incident', action: 'open', severity, title };
+        }
+        case 'show':
+          noExtra(args, 2);
+          return { verb: 'incident', action: 'show', id: idArg(args[1], 'incident') };
+        case 'update': {
+          const id = idArg(args[1], 'incident');
+          const maybeStatus = INCIDENT_STATUSES.slice(0, 3).find((s) => s === args[2]?.toLowerCase());
+          const message = args.slice(maybeStatus ? 3 : 2).join(' ').trim();
+          if (message === '') throw new ParseFailure('what is the update? add a message');
+          return { verb: 'incident', action: 'update', id, status: maybeStatus, message };
+        }
+        case 'resolve': {
+          const id = idArg(args[1], 'incident');
+          const message = args.slice(2).join(' ').trim();
+          return { verb: 'incident', action: 'resolve', id, message: message === '' ? undefined : message };
+        }
+        case 'close':
+          noExtra(args, 2);
+          return { verb: 'incident', action: 'close', id: idArg(args[1], 'incident') };
+        default:
+          throw new ParseFailure(`unknown incident action "${args[0]}"`);
+      }
+    },
+  },
+  ticket: {
+    usage: ['ticket list', 'ticket take <topic>', 'ticket status <topic> <new|taken|waiting|resolved> [message]'],
+    summary: "take a customer's support ticket and tell them each change",
+    parse(args) {
+      const action = (args[0] ?? 'list').toLowerCase();
+      if (action === 'list') {
+        noExtra(args, 1);
+        return { verb: 'ticket', action: 'list' };
+      }
+      if (action === 'take') {
+        noExtra(args, 2);
+        return { verb: 'ticket', action: 'take', topicId: idArg(args[1], 'ticket') };
+      }
+      if (action === 'status') {
+        const topicId = idArg(args[1], 'ticket');
+        const status = oneOf(args[2], TICKET_STATUSES, 'ticket status');
+        const message = args.slice(3).join(' ').trim();
+        return { verb: 'ticket', action: 'status', topicId, status, message: message === '' ? undefined : message };
+      }
+      throw new ParseFailure(`unknown ticket action "${args[0]}"`);
+    },
+  },
+  runbook: {
+    usage: ['runbook [name]'],
+    summary: 'list the runbooks, or show one',
+    parse(args) {
+      noExtra(args, 1);
+      const name = args[0]?.toLowerCase();
+      if (name !== undefined && !/^[a-z0-9][a-z0-9-/]{0,80}$/i.test(name)) throw new ParseFailure(`"${args[0]}" is not a runbook name`);
+      return name === undefined ? { verb: 'runbook' } : { verb: 'runbook', name };
+    },
+  },
+};
+
+export const VERBS = Object.keys(GRAMMARS) as Verb[];
+
+export function isVerb(word: string): word is Verb {
+  return Object.hasOwn(GRAMMARS, word);
+}
+
+/** Usage for one verb, or the whole command list. */
+export function usageText(verb?: Verb): string {
+  const verbs = verb ? [verb] : VERBS;
+  return verbs.flatMap((v) => GRAMMARS[v].usage.map((u) => `/cockpit ${u}`)).join('\n');
+}
+
+export function parseCommand(raw: string, ctx: RouterContext): ParseResult {
+  const fail = (error: string, verb?: Verb): ParseResult => ({ ok: false, error, usage: usageText(verb) });
+  if (raw.length > MAX_INPUT_LENGTH) return fail(`the command is too long (${raw.length} characters, at most ${MAX_INPUT_LENGTH})`);
+  if (hasControlCharacters(raw)) return fail('the command contains control or binary characters');
+  const text = raw.trim().replace(/^\/cockpit\b\s*/i, '');
+  const tokens = tokenize(text);
+  if (tokens === undefined) return fail('a quote is not closed');
+  const [first, ...args] = tokens;
+  if (first === undefined) return { ok: true, request: { verb: 'help' } };
+  const verb = first.toLowerCase();
+  if (!isVerb(verb)) return fail(`unknown command "${first}"`);
+  try {
+    return { ok: true, request: GRAMMARS[verb].parse(args, ctx) };
+  } catch (err) {
+    if (err instanceof ParseFailure) return fail(`${verb}: ${err.message}`, verb);
+    throw err;
+  }
+}

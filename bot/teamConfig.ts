@@ -1,0 +1,123 @@
+import { readFileSync } from 'node:fs';
+import { LineCounter, parseDocument, isNode } from 'yaml';
+import { z } from 'zod';
+
+/**
+ * The team's settings: a versioned YAML file (COCKPIT_CONFIG, default ./cockpit.yml) kept in git beside the
+ * code. One schema for the whole file; later capabilities add their sections here.
+ */
+
+const slackUserId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id like U012ABCDEF');
+const slackChannelId = z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a Slack channel id like C012ABCDEF');
+const name = z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'must be lowercase letters, digits and dashes');
+
+export const stackSchema = z.strictObject({
+  /** The infra repo branch whose code this stack runs. */
+  branch: z.string().min(1),
+  /** The Pulumi stack name (Pulumi.<name>.yaml). */
+  pulumiStack: name,
+  /** Ephemeral clusters may be torn down and rebuilt at will (dev, integration). */
+  ephemeral: z.boolean().default(false),
+  /** The stack whose branch is promoted into this one; absent for the first stack. */
+  promotesFrom: name.optional(),
+  /** Roles allowed to deploy this stack. */
+  deployers: z.array(name).min(1),
+  /** A second person with one of these roles must approve each deploy; empty means no approval step. */
+  approvers: z.array(name).default([]),
+});
+
+export const personSchema = z.strictObject({
+  slack: slackUserId,
+  name: z.string().min(1),
+  roles: z.array(name).default([]),
+});
+
+export const teamConfigSchema = z
+  .strictObject({
+    version: z.literal(1),
+    stacks: z.record(name, stackSchema).refine((s) => Object.keys(s).length > 0, 'must name at least one stack'),
+    channels: z.strictObject({
+      deploys: slackChannelId,
+      alerts: slackChannelId,
+      incidents: slackChannelId,
+    }),
+    people: z.array(personSchema).default([]),
+  })
+  .superRefine((cfg, ctx) => {
+    for (const [stack, s] of Object.entries(cfg.stacks)) {
+      if (s.promotesFrom !== undefined && !(s.promotesFrom in cfg.stacks)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['stacks', stack, 'promotesFrom'],
+          message: `names unknown stack "${s.promotesFrom}" (known: ${Object.keys(cfg.stacks).join(', ')})`,
+        });
+      }
+    }
+    const seen = new Set<string>();
+    cfg.people.forEach((p, i) => {
+      if (seen.has(p.slack)) ctx.addIssue({ code: 'custom', path: ['people', i, 'slack'], message: `${p.slack} is listed twice` });
+      seen.add(p.slack);
+    });
+  });
+
+export type TeamConfig = z.infer<typeof teamConfigSchema>;
+export type StackSettings = z.infer<typeof stackSchema>;
+export type Person = z.infer<typeof personSchema>;
+
+export class TeamConfigError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
+    super(`${file} is not valid:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'TeamConfigError';
+  }
+}
+
+/** Parses and validates the team file's text; errors carry `file:line` so a person can find the bad key. */
+export function parseTeamConfig(text: string, file = 'cockpit.yml'): TeamConfig {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    throw new TeamConfigError(
+      file,
+      doc.errors.map((e) => {
+        const pos = lineCounter.linePos(e.pos[0]);
+        return `${file}:${pos.line}: ${e.message.split('\n')[0]}`;
+      }),
+    );
+  }
+  const parsed = teamConfigSchema.safeParse(doc.toJS());
+  if (parsed.success) return parsed.data;
+  throw new TeamConfigError(
+    file,
+    parsed.error.issues.map((issue) => {
+      const path = issue.path.map(String);
+      return `${file}:${lineOf(doc, lineCounter, path)}: ${path.join('.') || '(top level)'}: ${issue.message}`;
+    }),
+  );
+}
+
+/** The line of the deepest node of `path` that exists, so a missing key points at its parent. */
+function lineOf(doc: ReturnType<typeof parseDocument>, lines: LineCounter, path: string[]): number {
+  for (let depth = path.length; depth >= 0; depth--) {
+    const node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth), true);
+    if (isNode(node) && node.range) return lines.linePos(node.range[0]).line;
+  }
+  return 1;
+}
+
+export function loadTeamConfig(path: string): TeamConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new TeamConfigError(path, [`cannot read the file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`]);
+  }
+  return parseTeamConfig(text, path);
+}
+
+/** Names of the stacks in the order the file gives them (dev first, prod last). */
+export function stackNames(cfg: TeamConfig): string[] {
+  return Object.keys(cfg.stacks);
+}
