@@ -32,6 +32,8 @@ export const envSchema = z
     COCKPIT_DATA_DIR: z.string().min(1).default('./.cockpit'),
     LOG_LEVEL: logLevel.default('info'),
     COCKPIT_CONFIG: z.string().min(1).default('./cockpit.yml'),
+    /** The team member (Slack user id) the local console acts as; default: the first person in the team file. */
+    COCKPIT_CONSOLE_USER: optionalString,
   })
   .superRefine((env, ctx) => {
     const slackKeys = ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN'] as const;
@@ -69,6 +71,7 @@ export type Config = {
   dataDir: string;
   logLevel: z.infer<typeof logLevel>;
   teamConfigPath: string;
+  consoleUser?: string;
 };
 
 /** A configuration that cannot start the program. Its message names every bad key and no value. */
@@ -103,5 +106,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir,
     logLevel: e.LOG_LEVEL,
     teamConfigPath: e.COCKPIT_CONFIG,
+    consoleUser: e.COCKPIT_CONSOLE_USER,
   };
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument, isNode } from 'yaml';
+import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 
 /**
@@ -93,18 +93,35 @@ export function parseTeamConfig(text: string, file = 'cockpit.yml'): TeamConfig 
     file,
     parsed.error.issues.map((issue) => {
       const path = issue.path.map(String);
-      return `${file}:${lineOf(doc, lineCounter, path)}: ${path.join('.') || '(top level)'}: ${issue.message}`;
+      return `${file}:${lineOf(doc, lineCounter, path)}: ${path.join('.') || '(top level)'}: ${describeIssue(issue)}`;
     }),
   );
 }
 
-/** The line of the deepest node of `path` that exists, so a missing key points at its parent. */
+/** The line of the deepest key of `path` that exists, so a missing key points at its parent's key. */
 function lineOf(doc: ReturnType<typeof parseDocument>, lines: LineCounter, path: string[]): number {
-  for (let depth = path.length; depth >= 0; depth--) {
-    const node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth), true);
-    if (isNode(node) && node.range) return lines.linePos(node.range[0]).line;
+  let node: unknown = doc.contents;
+  let line = isNode(node) && node.range ? lines.linePos(node.range[0]).line : 1;
+  for (const segment of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === segment);
+      if (!pair) break;
+      if (isNode(pair.key) && pair.key.range) line = lines.linePos(pair.key.range[0]).line;
+      node = pair.value;
+    } else if (isSeq(node)) {
+      node = node.items[Number(segment)];
+      if (isNode(node) && node.range) line = lines.linePos(node.range[0]).line;
+      else break;
+    } else {
+      break;
+    }
   }
-  return 1;
+  return line;
+}
+
+/** zod's wording for an absent key is about types; people want to hear that the key is missing. */
+function describeIssue(issue: { code: string; message: string }): string {
+  return issue.code === 'invalid_type' && /received undefined$/.test(issue.message) ? 'is required' : issue.message;
 }
 
 export function loadTeamConfig(path: string): TeamConfig {

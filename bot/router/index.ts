@@ -64,7 +64,7 @@ const stackArg = (args: string[], ctx: RouterContext, at = 0): string => {
 const idArg = (token: string | undefined, what: string): number => {
   if (token === undefined) throw new ParseFailure(`which ${what}?`);
   const m = /^(?:#|INC-)?(\d{1,9})$/i.exec(token);
-  if (!m) throw new ParseFailure(`"${token}" is not a ${what} number`);
+  if (!m) throw new ParseFailure(`"${token}" is not ${/^[aeiou]/.test(what) ? 'an' : 'a'} ${what} number`);
   return Number(m[1]);
 };
 

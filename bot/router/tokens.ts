@@ -5,18 +5,20 @@
 
 export const MAX_INPUT_LENGTH = 1000;
 
-/** Splits on spaces; double or single quotes keep a phrase together. Returns undefined on an open quote. */
+/** Splits on spaces; a phrase in double or single quotes stays one token. Undefined when a quote is left open. */
 export function tokenize(text: string): string[] | undefined {
   const tokens: string[] = [];
   let current = '';
-  let quote: '"' | "'" | undefined;
+  // Phones and macOS turn straight quotes into curly ones; either closes a curly-opened phrase.
+  let quote: '"' | "'" | '“' | undefined;
   let inToken = false;
   for (const ch of text) {
     if (quote) {
-      if (ch === quote) quote = undefined;
+      if (ch === quote || (quote === '“' && (ch === '”' || ch === '"'))) quote = undefined;
       else current += ch;
-    } else if (ch === '"' || ch === "'" || ch === '“' || ch === '”') {
-      quote = ch === '“' || ch === '”' ? '"' : ch;
+    } else if (!inToken && (ch === '"' || ch === "'" || ch === '“' || ch === '”')) {
+      // Only a quote that starts a word opens a phrase: "can't" is one word, not an open quote.
+      quote = ch === '”' ? '“' : ch;
       inToken = true;
     } else if (/\s/.test(ch)) {
       if (inToken) tokens.push(current);

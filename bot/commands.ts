@@ -1,0 +1,163 @@
+import { InputError, isCockpitError, NotAvailableYetError } from '../handlers/errors';
+import type { Actor, AuditLog, Clock, Logger, StackLocks, StoreProbe } from '../handlers/ports';
+import { getStatus } from '../handlers/status';
+import type { Team } from '../handlers/team';
+import { parseCommand, type CommandRequest, type Verb } from './router';
+import { errorReply, unexpectedErrorReply } from './slack/blocks/errors';
+import { helpReply, usageReply } from './slack/blocks/help';
+import type { Reply } from './slack/blocks/reply';
+import { statusReply } from './slack/blocks/status';
+import type { Metrics } from './metrics';
+
+/**
+ * The command core shared by every front. Slack, the console and the CLI hand it the text a person typed;
+ * it parses, runs the handler, and returns the reply as blocks. Errors are translated here, once.
+ */
+
+export type Front = 'slack' | 'console' | 'cli';
+export type Outcome = 'ok' | 'bad_input' | 'refused' | 'error';
+
+/** A message Cockpit posted and may edit later (progress, a confirmation turned into a result). */
+export interface PostedMessage {
+  channel: string;
+  ts: string;
+}
+
+/** Where a handler's follow-up messages go: a Slack channel or thread, or the terminal. */
+export interface Conversation {
+  post(reply: Reply): Promise<PostedMessage>;
+  update(message: PostedMessage, reply: Reply): Promise<void>;
+}
+
+export interface RequestContext {
+  requestId: string;
+  actor: Actor;
+  front: Front;
+  /** Child logger bound to {requestId, user, command}. */
+  log: Logger;
+  channelId?: string;
+  conversation?: Conversation;
+}
+
+export interface CoreDeps {
+  team: Team;
+  audit: AuditLog;
+  locks: StackLocks;
+  store: StoreProbe;
+  clock: Clock;
+  version: string;
+  metrics?: Metrics;
+}
+
+export type VerbHandler<V extends Verb> = (request: Extract<CommandRequest, { verb: V }>, ctx: RequestContext) => Promise<Reply>;
+export type VerbHandlers = { [V in Verb]?: VerbHandler<V> };
+/** A button press: `value` is what the button carried (usually a JSON reference to the pending act). */
+export type ActionHandler = (value: string, ctx: RequestContext) => Promise<Reply>;
+
+/** Commands that only read; everything else is an operational act and goes to the audit log. */
+const READ_ONLY: ReadonlySet<Verb> = new Set(['help', 'status', 'runbook']);
+
+export class CommandCore {
+  private readonly stacks: string[];
+  private readonly handlers: VerbHandlers;
+  private readonly actions: Map<string, ActionHandler>;
+
+  /** `verbs` and `actions` add capabilities; help and status are built in. */
+  constructor(
+    private readonly deps: CoreDeps,
+    extra: { verbs?: VerbHandlers; actions?: Record<string, ActionHandler> } = {},
+  ) {
+    this.stacks = Object.keys(deps.team.stacks);
+    this.handlers = {
+      help: async (req) => helpReply(req.topic),
+      status: async () => statusReply(await getStatus(deps)),
+      ...extra.verbs,
+    };
+    this.actions = new Map(Object.entries(extra.actions ?? {}));
+  }
+
+  /** Runs a button press; never throws. Unknown buttons (from an older deploy of Cockpit) get a short answer. */
+  async act(actionId: string, value: string, ctx: RequestContext): Promise<Reply> {
+    const log = ctx.log.child({ action: actionId });
+    const handler = this.actions.get(actionId);
+    const scoped = { ...ctx, log };
+    try {
+      if (!handler) throw new InputError('That button is no longer handled; run the command again.');
+      const reply = await handler(value, scoped);
+      this.count(`action:${actionId}`, 'ok', ctx);
+      return reply;
+    } catch (err) {
+      if (isCockpitError(err)) {
+        this.count(`action:${actionId}`, 'refused', ctx);
+        log.info({ code: err.code, reason: err.message }, 'action refused');
+        return errorReply(err);
+      }
+      this.count(`action:${actionId}`, 'error', ctx);
+      log.error({ err }, 'action failed');
+      return unexpectedErrorReply(ctx.requestId);
+    }
+  }
+
+  /** Parses and runs one command; never throws (every failure becomes a reply). */
+  async run(text: string, ctx: RequestContext): Promise<Reply> {
+    return (await this.execute(text, ctx)).reply;
+  }
+
+  /** Like `run`, with the outcome too (the CLI turns it into an exit code). */
+  async execute(text: string, ctx: RequestContext): Promise<{ reply: Reply; outcome: Outcome }> {
+    const parsed = parseCommand(text, { stacks: this.stacks });
+    if (!parsed.ok) {
+      this.count('unknown', 'bad_input', ctx);
+      ctx.log.info({ error: parsed.error }, 'bad command input');
+      return { reply: usageReply(parsed.error, parsed.usage), outcome: 'bad_input' };
+    }
+    const request = parsed.request;
+    const log = ctx.log.child({ command: request.verb });
+    const scoped = { ...ctx, log };
+    const handler = this.handlers[request.verb] as VerbHandler<typeof request.verb> | undefined;
+    try {
+      if (!handler) throw new NotAvailableYetError(request.verb);
+      const reply = await handler(request as never, scoped);
+      this.count(request.verb, 'ok', ctx);
+      await this.audit(request, scoped, 'succeeded');
+      return { reply, outcome: 'ok' };
+    } catch (err) {
+      return this.fail(err, request, scoped);
+    }
+  }
+
+  private async fail(err: unknown, request: CommandRequest, ctx: RequestContext): Promise<{ reply: Reply; outcome: Outcome }> {
+    if (isCockpitError(err)) {
+      const outcome = err.code === 'INPUT' ? 'bad_input' : 'refused';
+      this.count(request.verb, outcome, ctx);
+      ctx.log.info({ code: err.code, reason: err.message }, 'command refused');
+      await this.audit(request, ctx, 'refused', { code: err.code, reason: err.message });
+      return { reply: errorReply(err), outcome };
+    }
+    this.count(request.verb, 'error', ctx);
+    ctx.log.error({ err }, 'command failed');
+    await this.audit(request, ctx, 'failed', { error: err instanceof Error ? err.message : String(err) });
+    return { reply: unexpectedErrorReply(ctx.requestId), outcome: 'error' };
+  }
+
+  private async audit(request: CommandRequest, ctx: RequestContext, outcome: 'succeeded' | 'failed' | 'refused', detail?: Record<string, unknown>) {
+    if (READ_ONLY.has(request.verb)) return;
+    try {
+      await this.deps.audit.record({
+        requestId: ctx.requestId,
+        actor: ctx.actor.id,
+        action: `command.${request.verb}`,
+        target: 'stack' in request ? request.stack : '',
+        outcome,
+        detail: { ...detail, front: ctx.front, request },
+      });
+    } catch (err) {
+      // The reply still goes out; a missing audit row is logged loudly rather than hiding the answer.
+      ctx.log.error({ err }, 'audit log write failed');
+    }
+  }
+
+  private count(command: string, outcome: string, ctx: RequestContext) {
+    this.deps.metrics?.commands.inc({ command, outcome, front: ctx.front });
+  }
+}

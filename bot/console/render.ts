@@ -1,0 +1,94 @@
+import type { KnownBlock } from '@slack/types';
+import type { Reply } from '../slack/blocks/reply';
+
+/**
+ * Renders Block Kit as terminal text, so the console shows exactly what Slack would: sections, fields and
+ * context as lines, buttons as numbered choices a person picks by typing the number.
+ */
+
+export interface Choice {
+  label: string;
+  actionId: string;
+  value: string;
+}
+
+export interface RenderedReply {
+  text: string;
+  choices: Choice[];
+}
+
+const EMOJI: Record<string, string> = {
+  warning: '!',
+  no_entry: '⛔',
+  lock: '🔒',
+  x: '✗',
+  white_check_mark: '✓',
+  heavy_check_mark: '✓',
+  red_circle: '●',
+  large_green_circle: '●',
+  mag: '?',
+  electric_plug: '⚡',
+  construction: '🚧',
+  hourglass_flowing_sand: '⏳',
+  rotating_light: '🚨',
+};
+
+/** Slack mrkdwn → plain text: links as "label (url)", mentions by name, entities unescaped. */
+export function mrkdwnToText(text: string, nameOf: (userId: string) => string = (id) => id): string {
+  return text
+    .replace(/<@([UW][A-Z0-9]+)(?:\|[^>]*)?>/g, (_m, id: string) => `@${nameOf(id)}`)
+    .replace(/<#([CG][A-Z0-9]+)(?:\|([^>]*))?>/g, (_m, id: string, name?: string) => `#${name ?? id}`)
+    .replace(/<(https?:\/\/[^|>]+)\|([^>]+)>/g, '$2 ($1)')
+    .replace(/<(https?:\/\/[^>]+)>/g, '$1')
+    .replace(/:([a-z0-9_+-]+):/g, (m, name: string) => EMOJI[name] ?? m)
+    .replace(/```/g, '')
+    .replace(/(^|[\s(])\*([^*\n]+)\*(?=$|[\s).,:;!?])/g, '$1$2')
+    .replace(/(^|[\s(])_([^_\n]+)_(?=$|[\s).,:;!?])/g, '$1$2')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+}
+
+export function renderReply(reply: Reply, nameOf?: (userId: string) => string): RenderedReply {
+  return renderBlocks(reply.blocks, nameOf, reply.text);
+}
+
+export function renderBlocks(blocks: KnownBlock[], nameOf?: (userId: string) => string, fallback = ''): RenderedReply {
+  const lines: string[] = [];
+  const choices: Choice[] = [];
+  const text = (t: string) => mrkdwnToText(t, nameOf);
+  const addButton = (el: { type: string; text?: { text: string }; action_id?: string; value?: string }) => {
+    if (el.type !== 'button' || !el.action_id) return;
+    choices.push({ label: el.text?.text ?? el.action_id, actionId: el.action_id, value: el.value ?? '' });
+  };
+  for (const block of blocks) {
+    switch (block.type) {
+      case 'header':
+        lines.push(block.text.text, '='.repeat(Math.min(block.text.text.length, 60)));
+        break;
+      case 'section':
+        if (block.text) lines.push(text(block.text.text));
+        for (const f of block.fields ?? []) lines.push(text(f.text).replace('\n', ': '));
+        if (block.accessory) addButton(block.accessory as Parameters<typeof addButton>[0]);
+        break;
+      case 'context':
+        lines.push(
+          block.elements
+            .map((e) => ('text' in e ? text(e.text) : ''))
+            .filter(Boolean)
+            .join('  ·  '),
+        );
+        break;
+      case 'divider':
+        lines.push('─'.repeat(40));
+        break;
+      case 'actions':
+        for (const el of block.elements) addButton(el as Parameters<typeof addButton>[0]);
+        break;
+      default:
+        break;
+    }
+  }
+  if (choices.length > 0) lines.push(choices.map((c, i) => `[${i + 1}] ${c.label}`).join('   '));
+  return { text: lines.length > 0 ? lines.join('\n') : text(fallback), choices };
+}

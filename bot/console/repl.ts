@@ -1,0 +1,102 @@
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import { displayName, personById, type Team } from '../../handlers/team';
+import type { CommandCore, Conversation, PostedMessage, RequestContext } from '../commands';
+import type { Logger } from '../log';
+import { newRequestId } from '../requestId';
+import type { Reply } from '../slack/blocks/reply';
+import { renderReply, type Choice } from './render';
+
+/**
+ * The local console: the same router and handlers as Slack, typed at a prompt. It is how a newcomer tries
+ * Cockpit without a workspace, and how the team operates on the day Slack itself is down.
+ */
+
+export interface ConsoleOptions {
+  core: CommandCore;
+  team: Team;
+  log: Logger;
+  input: Readable;
+  output: Writable;
+  /** The Slack user id the console acts as (roles come from the team file). */
+  actorId: string;
+}
+
+const HELP = `Type a command as in Slack (/cockpit help, /cockpit status; the /cockpit prefix is optional).
+A number picks a button of the last message. "as <user id>" acts as another person of the team file. "quit" leaves.`;
+
+/** Follow-ups in a terminal: a post prints; an edit prints again, marked as the new state of that message. */
+class TerminalConversation implements Conversation {
+  private next = 1;
+  constructor(private readonly show: (reply: Reply, note?: string) => void) {}
+  async post(reply: Reply): Promise<PostedMessage> {
+    this.show(reply);
+    return { channel: 'console', ts: String(this.next++) };
+  }
+  async update(message: PostedMessage, reply: Reply): Promise<void> {
+    this.show(reply, `message ${message.ts} updated`);
+  }
+}
+
+export async function runConsole(options: ConsoleOptions): Promise<void> {
+  const { core, team, output } = options;
+  let actorId = options.actorId;
+  let choices: Choice[] = [];
+  const write = (text: string) => output.write(`${text}\n`);
+  const nameOf = (id: string) => displayName(team, id);
+  const show = (reply: Reply, note?: string) => {
+    const rendered = renderReply(reply, nameOf);
+    if (note) write(`  (${note})`);
+    write(rendered.text);
+    if (rendered.choices.length > 0) choices = rendered.choices;
+  };
+  const conversation = new TerminalConversation(show);
+  const context = (command: string): RequestContext => {
+    const requestId = newRequestId();
+    return {
+      requestId,
+      actor: { id: actorId, name: nameOf(actorId) },
+      front: 'console',
+      log: options.log.child({ requestId, user: actorId, command }),
+      channelId: 'console',
+      conversation,
+    };
+  };
+
+  const rl = createInterface({ input: options.input, output, terminal: (output as { isTTY?: boolean }).isTTY === true, prompt: 'cockpit> ' });
+  write(`Cockpit console — acting as ${nameOf(actorId)} (${actorId}).`);
+  write(HELP);
+  rl.prompt();
+  for await (const raw of rl) {
+    const line = raw.trim();
+    if (line === 'quit' || line === 'exit') break;
+    if (line === '') {
+      rl.prompt();
+      continue;
+    }
+    const as = /^as\s+(\S+)$/i.exec(line);
+    if (as) {
+      const id = as[1]!;
+      if (personById(team, id)) {
+        actorId = id;
+        write(`now acting as ${nameOf(id)} (${id}).`);
+      } else {
+        write(`! ${id} is not in the team file; known: ${team.people.map((p) => `${p.slack} (${p.name})`).join(', ') || 'nobody'}`);
+      }
+    } else if (/^\d+$/.test(line) && choices.length > 0) {
+      const choice = choices[Number(line) - 1];
+      if (!choice) {
+        write(`! pick 1 to ${choices.length}`);
+      } else {
+        choices = [];
+        show(await core.act(choice.actionId, choice.value, context(choice.actionId)));
+      }
+    } else {
+      choices = [];
+      const verb = line.replace(/^\/cockpit\s*/i, '').split(/\s+/, 1)[0] || 'help';
+      show(await core.run(line, context(verb)));
+    }
+    rl.prompt();
+  }
+  rl.close();
+}

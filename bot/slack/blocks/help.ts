@@ -1,0 +1,25 @@
+import { GRAMMARS, VERBS, type Verb } from '../../router';
+import { context, escapeMrkdwn, header, section, type Reply } from './reply';
+
+export function helpReply(topic?: Verb): Reply {
+  if (topic) {
+    const g = GRAMMARS[topic];
+    const usage = g.usage.map((u) => `\`/cockpit ${u}\``).join('\n');
+    return { text: `/cockpit ${topic}: ${g.summary}`, visibility: 'ephemeral', blocks: [section(`*${topic}* — ${g.summary}\n${usage}`)] };
+  }
+  const lines = VERBS.map((v) => `\`/cockpit ${GRAMMARS[v].usage[0]}\` — ${GRAMMARS[v].summary}`);
+  return {
+    text: 'Cockpit commands',
+    visibility: 'ephemeral',
+    blocks: [header('Cockpit commands'), section(lines.join('\n')), context('`/cockpit help <command>` for the details of one.')],
+  };
+}
+
+/** Bad input: what was wrong, then how to say it. Ephemeral, so nobody else sees the typo. */
+export function usageReply(error: string, usage: string): Reply {
+  return {
+    text: `${error}\n${usage}`,
+    visibility: 'ephemeral',
+    blocks: [section(`:warning: ${escapeMrkdwn(error)}`), section(`Usage:\n\`\`\`${usage}\`\`\``)],
+  };
+}

@@ -1,0 +1,29 @@
+import type { StatusReport } from '../../../handlers/status';
+import { context, fields, formatDuration, header, mention, section, type Reply } from './reply';
+
+export function statusReply(report: StatusReport): Reply {
+  const stackLines = report.stacks.map((s) => {
+    const kind = s.ephemeral ? 'ephemeral' : 'long-lived';
+    const lock = s.lock
+      ? `:lock: ${s.lock.purpose} by ${mention(s.lock.holder)} for ${formatDuration(s.lock.ageMs)} (ref ${s.lock.requestId})`
+      : 'free';
+    return `*${s.name}* · branch \`${s.branch}\` · ${kind} · ${lock}`;
+  });
+  const store = report.store;
+  const storeText = store.reachable
+    ? `${store.dialect}, ${store.migrationsApplied} migrations applied${store.migrationsPending ? `, *${store.migrationsPending} pending*` : ''}`
+    : `:red_circle: ${store.dialect} unreachable${store.error ? `: ${store.error}` : ''}`;
+  return {
+    text: `Cockpit ${report.version}: ${report.stacks.length} stacks, store ${store.reachable ? 'ok' : 'unreachable'}`,
+    visibility: 'ephemeral',
+    blocks: [
+      header('Cockpit status'),
+      section(stackLines.join('\n') || 'No stacks configured.'),
+      fields([
+        ['Store', storeText],
+        ['Version', report.version],
+      ]),
+      context(`as of ${report.generatedAt.toISOString()}`),
+    ],
+  };
+}

@@ -1,0 +1,21 @@
+import type { Logger } from '../log';
+import { newRequestId } from '../requestId';
+import type { Conversation, RequestContext } from '../commands';
+
+/** Builds the per-request context: a fresh request id and a child logger that carries it everywhere. */
+export function slackRequestContext(
+  log: Logger,
+  who: { userId: string; userName?: string },
+  where: { channelId?: string; conversation?: Conversation },
+  command: string,
+): RequestContext {
+  const requestId = newRequestId();
+  return {
+    requestId,
+    actor: { id: who.userId, name: who.userName },
+    front: 'slack',
+    log: log.child({ requestId, user: who.userId, command }),
+    channelId: where.channelId,
+    conversation: where.conversation,
+  };
+}

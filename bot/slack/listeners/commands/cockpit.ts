@@ -1,0 +1,24 @@
+import { SLASH_COMMAND } from '../../ids';
+import { SlackConversation } from '../../conversation';
+import { slackRequestContext } from '../../context';
+import { observeAck, type ListenerDeps } from '../types';
+
+/** `/cockpit <words>`: ack at once, then run the command and answer through the response_url. */
+export function registerCockpitCommand(deps: ListenerDeps): void {
+  deps.app.command(SLASH_COMMAND, async ({ command, ack, respond, context, client }) => {
+    await ack();
+    observeAck(deps, 'command', context);
+    const ctx = slackRequestContext(
+      deps.log,
+      { userId: command.user_id, userName: command.user_name },
+      { channelId: command.channel_id, conversation: new SlackConversation(client, command.channel_id) },
+      command.text.split(/\s+/, 1)[0] || 'help',
+    );
+    const reply = await deps.core.run(command.text, ctx);
+    try {
+      await respond({ response_type: reply.visibility, text: reply.text, blocks: reply.blocks });
+    } catch (err) {
+      ctx.log.error({ err }, 'could not deliver the reply to Slack');
+    }
+  });
+}

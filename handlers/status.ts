@@ -1,0 +1,47 @@
+import type { StackLock, StackLocks, StoreHealth, StoreProbe, Clock } from './ports';
+import type { Team } from './team';
+
+/** The state of Cockpit at a glance: what `/cockpit status` answers. */
+export interface StatusReport {
+  version: string;
+  stacks: Array<{
+    name: string;
+    branch: string;
+    ephemeral: boolean;
+    lock?: StackLock & { ageMs: number };
+  }>;
+  store: StoreHealth;
+  generatedAt: Date;
+}
+
+export interface StatusDeps {
+  team: Team;
+  locks: StackLocks;
+  store: StoreProbe;
+  clock: Clock;
+  version: string;
+}
+
+export async function getStatus(deps: StatusDeps): Promise<StatusReport> {
+  const now = deps.clock.now();
+  const [store, locks] = await Promise.all([
+    deps.store.health(),
+    // A store that is down must not hide the rest of the report: its health already says why.
+    deps.locks.list().catch(() => [] as StackLock[]),
+  ]);
+  const byStack = new Map(locks.map((l) => [l.stack, l]));
+  return {
+    version: deps.version,
+    stacks: Object.entries(deps.team.stacks).map(([name, s]) => {
+      const lock = byStack.get(name);
+      return {
+        name,
+        branch: s.branch,
+        ephemeral: s.ephemeral,
+        lock: lock && { ...lock, ageMs: now.getTime() - lock.acquiredAt.getTime() },
+      };
+    }),
+    store,
+    generatedAt: now,
+  };
+}

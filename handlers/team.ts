@@ -1,0 +1,41 @@
+/**
+ * The team as the domain sees it: stacks, channels and people. bot/teamConfig.ts validates the YAML file into
+ * this shape; the domain never reads files.
+ */
+
+export interface StackSettings {
+  branch: string;
+  pulumiStack: string;
+  ephemeral: boolean;
+  promotesFrom?: string;
+  /** Roles allowed to deploy this stack. */
+  deployers: string[];
+  /** Roles of which a second person must approve; empty means no approval step. */
+  approvers: string[];
+}
+
+export interface Person {
+  slack: string;
+  name: string;
+  roles: string[];
+}
+
+export interface Team {
+  stacks: Record<string, StackSettings>;
+  channels: { deploys: string; alerts: string; incidents: string };
+  people: Person[];
+}
+
+export function personById(team: Team, userId: string): Person | undefined {
+  return team.people.find((p) => p.slack === userId);
+}
+
+export function hasAnyRole(team: Team, userId: string, roles: readonly string[]): boolean {
+  const person = personById(team, userId);
+  return person !== undefined && person.roles.some((r) => roles.includes(r));
+}
+
+/** How a person is named in messages: their name when the team file knows them, else their id. */
+export function displayName(team: Team, userId: string): string {
+  return personById(team, userId)?.name ?? userId;
+}

@@ -1,0 +1,127 @@
+import { GRAMMARS, parseCommand, usageText, VERBS, type CommandRequest } from '../../bot/router';
+import { parseDurationMinutes, parseUserMention, tokenize } from '../../bot/router/tokens';
+
+const ctx = { stacks: ['dev', 'integration', 'staging', 'prod'] };
+
+function ok(text: string): CommandRequest {
+  const r = parseCommand(text, ctx);
+  if (!r.ok) throw new Error(`expected "${text}" to parse, got: ${r.error}`);
+  return r.request;
+}
+
+function err(text: string): { error: string; usage: string } {
+  const r = parseCommand(text, ctx);
+  if (r.ok) throw new Error(`expected "${text}" to fail, got ${JSON.stringify(r.request)}`);
+  return r;
+}
+
+describe('router: every command the product has', () => {
+  test.each<[string, CommandRequest]>([
+    ['', { verb: 'help' }],
+    ['help', { verb: 'help' }],
+    ['help deploy', { verb: 'help', topic: 'deploy' }],
+    ['/cockpit status', { verb: 'status' }],
+    ['STATUS', { verb: 'status' }],
+    ['deploy staging', { verb: 'deploy', stack: 'staging', preview: false }],
+    ['deploy prod --preview', { verb: 'deploy', stack: 'prod', preview: true }],
+    ['deploy --preview dev', { verb: 'deploy', stack: 'dev', preview: true }],
+    ['cancel prod', { verb: 'cancel', stack: 'prod' }],
+    ['promote staging', { verb: 'promote', stack: 'staging' }],
+    ['up dev', { verb: 'up', stack: 'dev' }],
+    ['up integration --ttl 4h', { verb: 'up', stack: 'integration', ttlMinutes: 240 }],
+    ['down dev', { verb: 'down', stack: 'dev' }],
+    ['drill staging', { verb: 'drill', stack: 'staging' }],
+    ['oncall', { verb: 'oncall', action: 'who' }],
+    ['oncall schedule 14', { verb: 'oncall', action: 'schedule', days: 14 }],
+    ['oncall override <@U0BOB00001|bob> 2h', { verb: 'oncall', action: 'override', userId: 'U0BOB00001', minutes: 120 }],
+    ['page L2 db is on fire', { verb: 'page', target: { kind: 'level', level: 'L2' }, message: 'db is on fire' }],
+    ['page <@U0ALICE001> "please look"', { verb: 'page', target: { kind: 'user', userId: 'U0ALICE001' }, message: 'please look' }],
+    ["page L1 can't reach the db", { verb: 'page', target: { kind: 'level', level: 'L1' }, message: "can't reach the db" }],
+    ['incident', { verb: 'incident', action: 'list' }],
+    ['incident open sev2 Checkout errors above 5%', { verb: 'incident', action: 'open', severity: 'SEV2', title: 'Checkout errors above 5%' }],
+    ['incident show INC-12', { verb: 'incident', action: 'show', id: 12 }],
+    ['incident update 12 identified bad config in release 41', { verb: 'incident', action: 'update', id: 12, status: 'identified', message: 'bad config in release 41' }],
+    ['incident update #12 still looking', { verb: 'incident', action: 'update', id: 12, message: 'still looking' }],
+    ['incident resolve 12', { verb: 'incident', action: 'resolve', id: 12 }],
+    ['incident close 12', { verb: 'incident', action: 'close', id: 12 }],
+    ['ticket take 345', { verb: 'ticket', action: 'take', topicId: 345 }],
+    ['ticket status 345 waiting need your logs', { verb: 'ticket', action: 'status', topicId: 345, status: 'waiting', message: 'need your logs' }],
+    ['runbook', { verb: 'runbook' }],
+    ['runbook on-call', { verb: 'runbook', name: 'on-call' }],
+  ])('%j', (text, expected) => {
+    expect(ok(text)).toEqual(expected);
+  });
+});
+
+describe('router: bad input gets a clear error and the usage', () => {
+  test.each<[string, RegExp, string | undefined]>([
+    ['nonsense', /unknown command "nonsense"/, undefined],
+    ['deploy', /deploy: which stack\?/, 'deploy'],
+    ['deploy qa', /unknown stack "qa" \(known: dev, integration, staging, prod\)/, 'deploy'],
+    ['deploy prod --force', /unknown option --force/, 'deploy'],
+    ['deploy prod staging', /unexpected "staging"/, 'deploy'],
+    ['up dev --ttl soon', /--ttl needs a duration/, 'up'],
+    ['up dev --ttl 0m', /--ttl needs a duration/, 'up'],
+    ['page L4 hello', /neither a level/, 'page'],
+    ['page L1', /add a message/, 'page'],
+    ['incident open SEV9 title', /"SEV9" is not a severity/, 'incident'],
+    ['incident open SEV1', /give the incident a title/, 'incident'],
+    ['incident show abc', /"abc" is not an incident number/, 'incident'],
+    ['incident update 3', /add a message/, 'incident'],
+    ['ticket status 3 done', /"done" is not a ticket status/, 'ticket'],
+    ['oncall override bob 2h', /mention a person/, 'oncall'],
+    ['oncall schedule 1000', /days must be/, 'oncall'],
+    ['help nothing', /no command "nothing"/, 'help'],
+    ['status now', /unexpected "now"/, 'status'],
+    ['page L1 "unclosed', /quote is not closed/, undefined],
+  ])('%j', (text, message, verb) => {
+    const r = err(text);
+    expect(r.error).toMatch(message);
+    expect(r.usage).toBe(usageText(verb as never));
+    expect(r.usage).toContain('/cockpit');
+  });
+
+  test('overlong input is refused before parsing', () => {
+    expect(err(`page L1 ${'x'.repeat(2000)}`).error).toMatch(/too long \(\d+ characters, at most 1000\)/);
+  });
+
+  test('binary and control characters are refused', () => {
+    expect(err('status\u0000').error).toMatch(/control or binary/);
+    expect(err('deploy \u001b[31mprod').error).toMatch(/control or binary/);
+    expect(err('page L1 \uFFFD\uFFFD').error).toMatch(/control or binary/);
+  });
+
+  test('prototype keys are not verbs', () => {
+    expect(err('constructor').error).toMatch(/unknown command/);
+    expect(err('__proto__').error).toMatch(/unknown command/);
+    expect(err('toString').error).toMatch(/unknown command/);
+  });
+
+  test('usage lists every verb', () => {
+    const usage = usageText();
+    for (const v of VERBS) for (const u of GRAMMARS[v].usage) expect(usage).toContain(`/cockpit ${u}`);
+  });
+});
+
+describe('tokens', () => {
+  test('tokenize keeps quoted phrases and smart quotes', () => {
+    expect(tokenize('a "b c" \'d e\' “f g”')).toEqual(['a', 'b c', 'd e', 'f g']);
+    expect(tokenize('a ""')).toEqual(['a', '']);
+    expect(tokenize('"open')).toBeUndefined();
+  });
+  test('mentions', () => {
+    expect(parseUserMention('<@U123ABC|alice>')).toBe('U123ABC');
+    expect(parseUserMention('<@W123ABC>')).toBe('W123ABC');
+    expect(parseUserMention('U123ABC')).toBe('U123ABC');
+    expect(parseUserMention('@alice')).toBeUndefined();
+    expect(parseUserMention('<#C123>')).toBeUndefined();
+  });
+  test('durations', () => {
+    expect(parseDurationMinutes('90m')).toBe(90);
+    expect(parseDurationMinutes('1h30m')).toBe(90);
+    expect(parseDurationMinutes('2d')).toBe(2880);
+    expect(parseDurationMinutes('0h')).toBeUndefined();
+    expect(parseDurationMinutes('4 hours')).toBeUndefined();
+    expect(parseDurationMinutes('')).toBeUndefined();
+  });
+});
