@@ -44,6 +44,7 @@ export interface AuditQuery {
   target?: string;
   action?: string;
   requestId?: string;
+  /** How many of the newest entries: 100 when absent, at most 1000. */
   limit?: number;
 }
 
@@ -72,6 +73,7 @@ export type LockAttempt = { acquired: true; lock: StackLock } | { acquired: fals
 
 /** One operation per stack at a time, held in the store so it holds across replicas. */
 export interface StackLocks {
+  /** Atomic across replicas: of two racing requests exactly one wins. The request already holding it gets it again. */
   acquire(request: Omit<StackLock, 'acquiredAt' | 'heartbeatAt'>): Promise<LockAttempt>;
   /** Refreshes the heartbeat; false when the lock is no longer ours (broken by someone). */
   heartbeat(stack: string, requestId: string): Promise<boolean>;
@@ -79,7 +81,10 @@ export interface StackLocks {
   release(stack: string, requestId: string): Promise<boolean>;
   get(stack: string): Promise<StackLock | undefined>;
   list(): Promise<StackLock[]>;
-  /** Removes whatever lock is on the stack (a person breaking a stale lock); returns what was removed. */
+  /**
+   * Removes whatever lock is on the stack (a person breaking a stale lock); returns what was removed. To break
+   * exactly the lock a person was shown and confirmed, `release(stack, shownRequestId)` is the safer call.
+   */
   forceRelease(stack: string): Promise<StackLock | undefined>;
 }
 
@@ -94,11 +99,285 @@ export interface StoreHealth {
   /** `sqlite` or `postgres`. */
   dialect: string;
   reachable: boolean;
+  /** 0 when the database could not be asked. */
   migrationsApplied: number;
   migrationsPending: number;
+  /** Why it is unhealthy; never contains credentials. */
   error?: string;
 }
 
 export interface StoreProbe {
   health(): Promise<StoreHealth>;
 }
+
+/** Remembers request deliveries so a retried one is recognised and not run twice. */
+export interface DeliveryLog {
+  /** True the first time a key is seen within `ttlMs`; false for a repeat. */
+  firstSeen(key: string, ttlMs: number): Promise<boolean>;
+}
+
+/** A stack as the infra engine sees it: Cockpit's name, the Pulumi stack, and the infra branch it runs. */
+export interface StackTarget {
+  /** Cockpit's name for the stack (the key in cockpit.yml). */
+  stack: string;
+  /** The Pulumi stack name. */
+  pulumiStack: string;
+  /** The infra repo branch whose code the stack runs. */
+  branch: string;
+}
+
+/** Pulumi's step operations. In previews the halves of a replacement fold into one `replace`. */
+export type ResourceOp =
+  | 'create'
+  | 'update'
+  | 'replace'
+  | 'delete'
+  | 'same'
+  | 'create-replacement'
+  | 'delete-replaced'
+  | 'read'
+  | 'read-replacement'
+  | 'refresh'
+  | 'discard'
+  | 'discard-replaced'
+  | 'import'
+  | 'import-replacement'
+  | 'remove-pending-replace';
+
+/** One resource a preview would touch. */
+export interface ResourceChange {
+  /** What happens to it; a replacement appears once, as `replace`. */
+  op: ResourceOp;
+  /** The Pulumi type token, e.g. `kubernetes:core/v1:PersistentVolumeClaim`. */
+  type: string;
+  /** The resource's logical name (the last part of its URN). */
+  name: string;
+  /** The full Pulumi URN. */
+  urn: string;
+}
+
+/** How many resources each kind of change touches, as Pulumi's own summary counts them. */
+export type ChangeCounts = Record<'create' | 'update' | 'replace' | 'delete' | 'same', number>;
+
+export interface PreviewResult {
+  /** Pulumi's summary counts; a replacement counts once, as `replace`. */
+  counts: ChangeCounts;
+  /** Every step that is not `same`, one entry per resource, in the engine's order. */
+  changes: ResourceChange[];
+  /** How many steps an update would walk (sames and both halves of replacements included); feeds progress. */
+  steps: number;
+  durationMs: number;
+  /** The infra repo commit the preview ran at; absent when the program is a local directory. */
+  revision?: string;
+}
+
+/** How far an update has got; sent on every step start and finish, unthrottled. */
+export interface EngineProgress {
+  /** Steps finished (succeeded or failed). */
+  done: number;
+  /** Steps expected: the preview's count when given, else the steps started so far. */
+  total: number;
+  /** The step in flight most recently started, e.g. `updating kubernetes:apps/v1:Deployment web`. */
+  current?: string;
+}
+
+export interface UpdateResult {
+  outcome: 'succeeded' | 'failed' | 'cancelled';
+  durationMs: number;
+  /** The changes made (from the engine's summary, or counted from finished steps when there is none). */
+  counts: ChangeCounts;
+  /** Stack outputs after the update; secret values are replaced by `[secret]`. */
+  outputs: Record<string, { value: unknown; secret: boolean }>;
+  /** A few short diagnostic lines saying why it failed; never secrets. */
+  error?: string;
+  /** The last engine diagnostics, oldest first, for a "show log" view. */
+  logTail: string[];
+  /** The infra repo commit the update ran at; absent when the program is a local directory. */
+  revision?: string;
+}
+
+/** Whether the engine can run here, and if not what to install. */
+export type EngineAvailability = { available: true; version: string } | { available: false; reason: string; install: string };
+
+export interface UpdateOptions {
+  /** Called on every step start and finish; throttling (e.g. of Slack edits) is the caller's job. */
+  onEvent?(progress: EngineProgress): void;
+  /** The preview's `steps`, so progress has a total from the first event. */
+  expectedSteps?: number;
+  /** The commit the preview ran at: the update runs that code, and fails if the branch no longer contains it. */
+  revision?: string;
+}
+
+/** Previews and applies infrastructure changes (Pulumi); errors: ConflictError, NotFoundError, UnavailableError. */
+export interface InfraEngine {
+  /** Whether the engine's CLI is installed and usable; never throws. */
+  availability(): Promise<EngineAvailability>;
+  /** A dry run at the branch tip: what an update would change. */
+  preview(stack: StackTarget, opts?: { onEvent?(progress: EngineProgress): void; signal?: AbortSignal }): Promise<PreviewResult>;
+  /** Applies the stack; a failed or cancelled run is an outcome, not an exception. */
+  up(stack: StackTarget, opts?: UpdateOptions): Promise<UpdateResult>;
+  /** Deletes every resource of the stack (ephemeral stacks). */
+  destroy(stack: StackTarget, opts?: UpdateOptions): Promise<UpdateResult>;
+  /** Stops the stack's running operation: gracefully when it runs here, else through the backend (`pulumi cancel`). */
+  cancel(stack: StackTarget): Promise<void>;
+}
+
+/** A run of inline text from a runbook; links are absolute, so any front can show them as they are. */
+export interface TextSpan {
+  text: string;
+  code?: boolean;
+  strong?: boolean;
+  emphasis?: boolean;
+  href?: string;
+}
+
+/** Inline text as spans in reading order: the shape runbook text has once parsed, free of Markdown syntax. */
+export type RichText = TextSpan[];
+
+export interface RunbookStep {
+  text: RichText;
+  /** The items of a list nested under the step, one level deep. */
+  details: RichText[];
+  /** Code blocks inside the step, verbatim: the commands to type. */
+  commands: string[];
+}
+
+export interface Runbook {
+  /** Path under runbooks/ without `.md`, e.g. `on-call` or `alerts/KubePodCrashLooping`. */
+  name: string;
+  title: string;
+  /** The first paragraph under the title. */
+  summary: RichText;
+  /** The numbered list under the `## Steps` section, else the first numbered list of the page. */
+  steps: RunbookStep[];
+  /** Where a person reads the whole page. */
+  url: string;
+}
+
+/** The team's written process (runbooks/**\/*.md), parsed; message templates are not runbooks. */
+export interface RunbookLibrary {
+  list(): Promise<Runbook[]>;
+}
+
+/** The customer-facing message templates (runbooks/templates/<name>.md), as raw text. */
+export interface MessageTemplateSource {
+  /** Undefined when the team has no template of that name. */
+  get(name: string): Promise<string | undefined>;
+}
+
+/** One commit a promotion carries. */
+export interface CommitSummary {
+  sha: string;
+  /** The whole commit message; its first line is the subject. */
+  message: string;
+  /** The GitHub login when the commit maps to an account, else the git author name. */
+  author: string;
+}
+
+/** How a file differs between two branches, in GitHub's words. */
+export type ChangedFileStatus = 'added' | 'removed' | 'modified' | 'renamed' | 'copied' | 'changed' | 'unchanged';
+
+export interface ChangedFile {
+  filename: string;
+  status: ChangedFileStatus;
+}
+
+/** What `head` carries that `base` lacks (a three-dot compare: from their merge base to head). */
+export interface BranchComparison {
+  /** Commits on head and not on base: the true count, even when `commits` is cut short. */
+  aheadBy: number;
+  /** Oldest first; the code host may cut the list short (GitHub stops at 250). */
+  commits: CommitSummary[];
+  /** The code host may cut the list short (GitHub stops at 300). */
+  files: ChangedFile[];
+  /** Where a person reads the comparison. */
+  htmlUrl: string;
+}
+
+/** A pull request as the domain refers to it. */
+export interface PullRequestRef {
+  number: number;
+  htmlUrl: string;
+  title: string;
+  /** The commit at the tip of the PR's head branch: what a preview runs and a status is set on. */
+  headSha: string;
+}
+
+export type CommitState = 'pending' | 'success' | 'failure' | 'error';
+
+/** A status on a commit, shown as a check on every PR whose head it is. */
+export interface CommitStatus {
+  state: CommitState;
+  /** The check's name, e.g. `cockpit/preview`; a later status with the same context replaces the earlier one. */
+  context: string;
+  /** One short line; GitHub keeps 140 characters of it. */
+  description: string;
+  /** Where the check's details link points. */
+  targetUrl?: string;
+}
+
+/** The comment `upsertComment` wrote, and whether it was new. */
+export interface CommentRef {
+  id: number;
+  htmlUrl: string;
+  created: boolean;
+}
+
+/**
+ * The infra repository on its code host (GitHub): promotion PRs, previews posted back, files read at a branch.
+ * Errors: NotFoundError (repo, branch or PR absent), ConflictError (PR already open, nothing to promote),
+ * UnavailableError (unreachable, rate limited, credentials rejected or missing a permission).
+ */
+export interface CodeHost {
+  /** What `head` carries that `base` lacks. */
+  compare(base: string, head: string): Promise<BranchComparison>;
+  /** The open pull request from `head` into `base`, if there is one. */
+  findOpenPullRequest(base: string, head: string): Promise<PullRequestRef | undefined>;
+  /** Opens a pull request; ConflictError when one is already open for the same branches or there is nothing to merge. */
+  openPullRequest(request: { base: string; head: string; title: string; body: string }): Promise<PullRequestRef>;
+  /** Rewrites a pull request's title and body. */
+  updatePullRequest(number: number, update: { title: string; body: string }): Promise<PullRequestRef>;
+  /** A file's text at a branch or commit; undefined when the file does not exist there. */
+  readFile(path: string, ref: string): Promise<string | undefined>;
+  /** Sets a status on a commit. */
+  setCommitStatus(sha: string, status: CommitStatus): Promise<void>;
+  /** Edits in place the one comment on the PR that carries `marker`, or creates it: re-runs never add a second. */
+  upsertComment(issueNumber: number, marker: string, body: string): Promise<CommentRef>;
+}
+
+/** A pull request was opened, reopened or got new commits: preview it. */
+export interface PullRequestChanged {
+  kind: 'pull_request.changed';
+  action: 'opened' | 'synchronize' | 'reopened';
+  /** `owner/name` of the repository the PR targets. */
+  repository: string;
+  number: number;
+  /** The branch the PR merges into. */
+  base: string;
+  /** The branch the PR merges from. */
+  head: string;
+  headSha: string;
+  /** Login of the person who opened the PR. */
+  author: string;
+  htmlUrl: string;
+  /** The head lives in another repository: its code is not ours to run with our credentials. */
+  fromFork: boolean;
+}
+
+/** A pull request was merged: its base branch has new code to deploy. */
+export interface PullRequestMerged {
+  kind: 'pull_request.merged';
+  /** `owner/name` of the repository the PR targets. */
+  repository: string;
+  number: number;
+  /** The branch that received the merge. */
+  base: string;
+  /** The commit the merge made on `base` (merge, squash or rebase). */
+  mergeSha: string;
+  /** Login of the person who merged. */
+  mergedBy: string;
+  htmlUrl: string;
+}
+
+/** What the code host tells the domain through its webhooks. */
+export type CodeHostEvent = PullRequestChanged | PullRequestMerged;

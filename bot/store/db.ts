@@ -1,0 +1,63 @@
+import { type Generated } from 'kysely';
+
+/**
+ * The store's tables as Kysely sees them. Column names are snake_case in SQL; the repositories map rows to
+ * the camelCase port types in handlers/ports.ts.
+ *
+ * Every point in time is stored as ISO-8601 UTC text with milliseconds (`2026-05-20T09:15:00.000Z`, see
+ * `toStoredTime`). That fixed-width form sorts chronologically as plain text, reads the same in `sqlite3` and
+ * `psql` when someone inspects the audit log during an incident, and round-trips a JS Date exactly on both
+ * dialects. Epoch milliseconds would sort as well, but node-pg returns BIGINT as a string, and a raw number is
+ * unreadable at a glance. On PostgreSQL these columns use the "C" collation so comparison is byte order, not
+ * the database locale's.
+ */
+export interface Database {
+  audit_log: AuditLogTable;
+  stack_locks: StackLocksTable;
+  leases: LeasesTable;
+}
+
+export interface AuditLogTable {
+  /** Insertion order, the tie-breaker among entries recorded in the same millisecond. Never read back. */
+  id: Generated<number>;
+  at: string;
+  request_id: string;
+  actor: string;
+  action: string;
+  target: string;
+  outcome: string;
+  /** JSON object as text: the same on both dialects, and SQLite has no JSON column type. */
+  detail: string;
+}
+
+export interface StackLocksTable {
+  stack: string;
+  holder: string;
+  purpose: string;
+  request_id: string;
+  owner: string;
+  acquired_at: string;
+  heartbeat_at: string;
+}
+
+export interface LeasesTable {
+  name: string;
+  owner: string;
+  expires_at: string;
+}
+
+export type StoreDialect = 'sqlite' | 'postgres';
+
+/** The one way a Date becomes a stored time. */
+export function toStoredTime(date: Date): string {
+  const time = date.getTime();
+  // Outside years 0000-9999 toISOString grows a sign and extra digits, which would break text ordering.
+  if (!Number.isFinite(time) || date.getUTCFullYear() < 0 || date.getUTCFullYear() > 9999) {
+    throw new RangeError(`cannot store time ${String(date)}: outside years 0000-9999`);
+  }
+  return date.toISOString();
+}
+
+export function fromStoredTime(text: string): Date {
+  return new Date(text);
+}

@@ -1,0 +1,22 @@
+import { type Migration, type MigrationProvider } from 'kysely';
+import { type StoreDialect } from '../db';
+import { initialSchema } from './0001_initial';
+
+/**
+ * Every migration, in order of their names. They live in code, not in a folder the Migrator scans, so the
+ * same set runs from ts source, compiled dist and a bundle. Names never change once released; a new one sorts
+ * after the last. Migrations take the dialect for the few types that differ (identity columns, collation).
+ */
+export function storeMigrations(dialect: StoreDialect): Record<string, Migration> {
+  return {
+    '0001_initial': initialSchema(dialect),
+  };
+}
+
+export class InCodeMigrationProvider implements MigrationProvider {
+  constructor(private readonly migrations: Record<string, Migration>) {}
+
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return this.migrations;
+  }
+}
