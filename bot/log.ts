@@ -38,13 +38,38 @@ export const REDACTED_PATHS = [
 
 export type Logger = PinoLogger;
 
+/**
+ * Token-shaped strings inside free text (an error message that quotes a header, a URL with a password).
+ * Path redaction cannot see into strings, so error messages and stacks are scrubbed as well.
+ */
+const SECRET_PATTERNS: RegExp[] = [
+  /\bxox[abposre]-[A-Za-z0-9-]+/g, // Slack bot/user/app tokens
+  /\bxapp-[A-Za-z0-9-]+/g,
+  /\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}/g, // GitHub tokens
+  /\bgithub_pat_[A-Za-z0-9_]{20,}/g,
+  /(?<=:\/\/[^:/@\s]+:)[^@\s]+(?=@)/g, // the password in scheme://user:password@host
+  /(?<=\b[Bb]earer\s+)[A-Za-z0-9._~+/=-]+/g,
+];
+
+export function scrubSecrets(text: string): string {
+  return SECRET_PATTERNS.reduce((t, re) => t.replace(re, '[redacted]'), text);
+}
+
+function errSerializer(err: Error): Record<string, unknown> {
+  const serialized = pino.stdSerializers.err(err) as unknown as Record<string, unknown>;
+  for (const key of ['message', 'stack']) {
+    if (typeof serialized[key] === 'string') serialized[key] = scrubSecrets(serialized[key] as string);
+  }
+  return serialized;
+}
+
 export function createLogger(options: { level: string; destination?: DestinationStream }): Logger {
   return pino(
     {
       level: options.level,
       base: { app: 'cockpit' },
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-      serializers: { err: pino.stdSerializers.err },
+      serializers: { err: errSerializer },
     },
     options.destination,
   );

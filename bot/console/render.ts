@@ -42,6 +42,7 @@ export function mrkdwnToText(text: string, nameOf: (userId: string) => string = 
     .replace(/<(https?:\/\/[^>]+)>/g, '$1')
     .replace(/:([a-z0-9_+-]+):/g, (m, name: string) => EMOJI[name] ?? m)
     .replace(/```/g, '')
+    .replace(/`([^`\n]+)`/g, '$1')
     .replace(/(^|[\s(])\*([^*\n]+)\*(?=$|[\s).,:;!?])/g, '$1$2')
     .replace(/(^|[\s(])_([^_\n]+)_(?=$|[\s).,:;!?])/g, '$1$2')
     .replace(/&lt;/g, '<')

@@ -56,6 +56,11 @@ export function createHttpServer(deps: HttpDeps): Server {
       return;
     }
     Promise.resolve(route(req, res)).catch((err: unknown) => {
+      if (err instanceof BodyTooLargeError) {
+        if (!res.headersSent) sendJson(res, 413, { error: err.message });
+        req.resume(); // drain what is left so the connection closes cleanly
+        return;
+      }
       deps.log.error({ err, route: key }, 'HTTP handler failed');
       if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
       else res.end();
