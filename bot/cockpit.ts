@@ -32,7 +32,7 @@ export interface Cockpit {
   slack?: SlackFront;
   server?: Server;
   /** Starts the HTTP server (and Socket Mode when configured); returns the bound port. */
-  listen(): Promise<number>;
+  listen(host?: string): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -71,9 +71,9 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
     team,
     slack,
     server,
-    async listen() {
+    async listen(host) {
       if (!server) throw new Error('no HTTP server: Slack is not configured');
-      const port = await listen(server, config.port);
+      const port = await listen(server, config.port, host);
       await slack?.start();
       deps.log.info({ port, mode: config.slack?.appToken ? 'socket' : 'http' }, 'cockpit listening');
       return port;
