@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App } from '@slack/bolt';
+import pino from 'pino';
 import { createCockpit } from '../bot/cockpit';
 import { loadConfig } from '../bot/config';
 import { createLogger } from '../bot/log';
@@ -52,7 +53,7 @@ async function main(kind: string): Promise<void> {
       PORT: '0',
     });
     // Production logging (info, JSON) into /dev/null: its cost is part of what is measured.
-    const log = createLogger({ level: 'info', destination: require('pino').destination('/dev/null') });
+    const log = createLogger({ level: 'info', destination: pino.destination('/dev/null') });
     const cockpit = await createCockpit({ ...config, store: { kind: 'sqlite', file: ':memory:' } }, loadTeamConfig('cockpit.yml'), { log });
     port = await cockpit.listen('127.0.0.1');
   } else {
