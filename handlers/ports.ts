@@ -166,6 +166,7 @@ export interface PreviewResult {
   changes: ResourceChange[];
   /** How many steps an update would walk (sames and both halves of replacements included); feeds progress. */
   steps: number;
+  /** Wall time of the preview, checkout included. */
   durationMs: number;
   /** The infra repo commit the preview ran at; absent when the program is a local directory. */
   revision?: string;
@@ -182,7 +183,9 @@ export interface EngineProgress {
 }
 
 export interface UpdateResult {
+  /** A failed or cancelled run is reported here; only conflicts and outages throw. */
   outcome: 'succeeded' | 'failed' | 'cancelled';
+  /** Wall time of the run, checkout included. */
   durationMs: number;
   /** The changes made (from the engine's summary, or counted from finished steps when there is none). */
   counts: ChangeCounts;
@@ -208,7 +211,12 @@ export interface UpdateOptions {
   revision?: string;
 }
 
-/** Previews and applies infrastructure changes (Pulumi); errors: ConflictError, NotFoundError, UnavailableError. */
+/**
+ * Previews and applies infrastructure changes (Pulumi). Throws ConflictError (the stack is busy here or locked
+ * in the backend, or the previewed commit left the branch), NotFoundError (stack, branch or program missing),
+ * UnavailableError (no CLI or git, the infra repo unreachable, or a preview the program or a provider refused —
+ * their diagnostics in `hint`).
+ */
 export interface InfraEngine {
   /** Whether the engine's CLI is installed and usable; never throws. */
   availability(): Promise<EngineAvailability>;
@@ -381,3 +389,110 @@ export interface PullRequestMerged {
 
 /** What the code host tells the domain through its webhooks. */
 export type CodeHostEvent = PullRequestChanged | PullRequestMerged;
+
+/** Where a deploy plan is in its life; each arrow is one `transition`, so a double press cannot start two runs. */
+export type DeployPlanStatus =
+  | 'awaiting_confirmation' // previewed; Deploy / Cancel shown
+  | 'awaiting_approval' // confirmed on a stack that needs a second person
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'cancelled' // by a person, before or during the run
+  | 'expired'; // left unconfirmed past its time; the preview no longer describes the stack
+
+/** What the risk report measured when the plan was made; kept with the plan so the record shows what people saw. */
+export interface RiskAssessment {
+  /** Replaced or deleted resources whose loss loses data or an environment (PVC, StatefulSet, Namespace, …). */
+  stateful: ResourceChange[];
+  lastDrill?: DrillRecord;
+  /** The last drill that passed, which may be older than the last drill. */
+  lastPassedDrill?: DrillRecord;
+  openIncidents: IncidentSummary[];
+  /** Open SEV1/SEV2 incidents on the stack freeze its deploys. */
+  frozen: boolean;
+  /** `low` | `elevated` | `high`, with the reasons a person reads before pressing Deploy. */
+  level: 'low' | 'elevated' | 'high';
+  reasons: string[];
+}
+
+/** A previewed deploy waiting for (or past) its confirmation; its id is the preview's request id. */
+export interface DeployPlan {
+  id: string;
+  stack: string;
+  requestedBy: string;
+  createdAt: Date;
+  updatedAt: Date;
+  status: DeployPlanStatus;
+  preview: PreviewResult;
+  risk: RiskAssessment;
+  /** Who pressed Deploy (may differ from the requester). */
+  confirmedBy?: string;
+  approvedBy?: string;
+  /** An approver's reason for deploying through a freeze. */
+  freezeOverride?: { by: string; reason: string };
+  /** The Slack (or console) message that shows the plan, edited in place as it moves on. */
+  message?: { channel: string; ts: string };
+  result?: UpdateResult;
+}
+
+/** Deploy plans, kept in the store so a button pressed on any replica finds its plan. */
+export interface DeployPlans {
+  create(plan: Omit<DeployPlan, 'updatedAt'>): Promise<DeployPlan>;
+  get(id: string): Promise<DeployPlan | undefined>;
+  /**
+   * Moves a plan from one of `from` to `to` and applies `patch`, atomically: undefined when the plan is not in
+   * one of `from` (someone else moved it first).
+   */
+  transition(
+    id: string,
+    from: readonly DeployPlanStatus[],
+    to: DeployPlanStatus,
+    patch?: Partial<Pick<DeployPlan, 'confirmedBy' | 'approvedBy' | 'freezeOverride' | 'message' | 'result'>>,
+  ): Promise<DeployPlan | undefined>;
+  /** Records where the plan is shown, without changing its status. */
+  setMessage(id: string, message: { channel: string; ts: string }): Promise<void>;
+  /** Plans of a stack in any of these statuses, newest first. */
+  byStack(stack: string, statuses: readonly DeployPlanStatus[]): Promise<DeployPlan[]>;
+}
+
+/** One restore drill's result, as the drill capability records it. */
+export interface DrillRecord {
+  stack: string;
+  requestId: string;
+  startedAt: Date;
+  finishedAt: Date;
+  outcome: 'passed' | 'failed';
+  /** Measured time to restore, seconds. */
+  rtoSeconds?: number;
+  /** Age of the restored backup at restore time, seconds. */
+  rpoSeconds?: number;
+}
+
+/** Restore drills run so far. */
+export interface DrillHistory {
+  /** The newest drill of the stack, whatever its outcome. */
+  latest(stack: string): Promise<DrillRecord | undefined>;
+  /** The newest drill of the stack that passed. */
+  latestPassed(stack: string): Promise<DrillRecord | undefined>;
+  record(drill: DrillRecord): Promise<void>;
+}
+
+export type IncidentSeverity = 'SEV1' | 'SEV2' | 'SEV3' | 'SEV4';
+
+/** An incident as other capabilities see it (the deploy freeze, the risk report). */
+export interface IncidentSummary {
+  id: number;
+  severity: IncidentSeverity;
+  title: string;
+  /** ITIL state: new, investigating, identified, monitoring, resolved, closed. */
+  status: string;
+  /** The stacks it affects; empty means not tied to a stack. */
+  stacks: string[];
+  openedAt: Date;
+}
+
+/** Incidents that are not resolved or closed. */
+export interface IncidentBoard {
+  /** Open incidents, newest first; with a stack, only those that affect it. */
+  open(stack?: string): Promise<IncidentSummary[]>;
+}

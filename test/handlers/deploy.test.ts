@@ -1,0 +1,272 @@
+import { openStore, type Store } from '../../bot/store/connect';
+import { Deployer, type DeployDeps } from '../../handlers/deploy';
+import { ConflictError, NotAllowedError, NotFoundError, UnavailableError } from '../../handlers/errors';
+import type { ResourceChange } from '../../handlers/ports';
+import { MemoryDeployPlans, MemoryDrillHistory, MemoryIncidentBoard } from '../fakes/memoryStores';
+import { FakeInfraEngine } from '../fakes/pulumiEngine';
+import { exampleTeam, manualClock } from '../helpers';
+
+const alice = { id: 'U0ALICE001', name: 'Alice' }; // engineer, sre, approver
+const bob = { id: 'U0BOB00001', name: 'Bob' }; // engineer, sre
+const carol = { id: 'U0CAROL001', name: 'Carol' }; // engineer, approver
+const stranger = { id: 'U0NOBODY01' };
+
+const pvcReplace: ResourceChange = {
+  op: 'replace',
+  type: 'kubernetes:core/v1:PersistentVolumeClaim',
+  name: 'postgres-data',
+  urn: 'urn:pulumi:staging::infra::kubernetes:core/v1:PersistentVolumeClaim::postgres-data',
+};
+const deploymentUpdate: ResourceChange = { op: 'update', type: 'kubernetes:apps/v1:Deployment', name: 'web', urn: 'urn:pulumi:staging::infra::kubernetes:apps/v1:Deployment::web' };
+
+describe('Deployer', () => {
+  let store: Store;
+  let engine: FakeInfraEngine;
+  let plans: MemoryDeployPlans;
+  let drills: MemoryDrillHistory;
+  let incidents: MemoryIncidentBoard;
+  let clock: ReturnType<typeof manualClock>;
+  let deployer: Deployer;
+  let seq = 0;
+  const meta = (actor: { id: string; name?: string }) => ({ actor, requestId: `r-${++seq}` });
+
+  beforeEach(async () => {
+    clock = manualClock('2026-11-25T12:00:00Z');
+    store = await openStore({ kind: 'sqlite', file: ':memory:' }, { clock });
+    engine = new FakeInfraEngine();
+    plans = new MemoryDeployPlans(clock.now);
+    drills = new MemoryDrillHistory();
+    incidents = new MemoryIncidentBoard();
+    const deps: DeployDeps = { team: exampleTeam(), engine, locks: store.locks, plans, drills, incidents, audit: store.audit, clock, owner: 'replica-test', timing: { heartbeatMs: 10 } };
+    deployer = new Deployer(deps);
+    engine.setPreview('staging', { counts: { create: 1, update: 1, replace: 1, delete: 0, same: 20 }, changes: [deploymentUpdate, pvcReplace], steps: 24, revision: 'abc123' });
+    engine.setPreview('prod', { counts: { create: 0, update: 1, replace: 0, delete: 0, same: 30 }, changes: [deploymentUpdate], steps: 31, revision: 'def456' });
+  });
+  afterEach(() => store.close());
+
+  describe('preview', () => {
+    test('measures the risk: stateful replacements, drills, incidents', async () => {
+      drills.drills.push({ stack: 'staging', requestId: 'r-d1', startedAt: new Date('2026-11-01T10:00:00Z'), finishedAt: new Date('2026-11-01T10:20:00Z'), outcome: 'passed', rtoSeconds: 1200, rpoSeconds: 3600 });
+      drills.drills.push({ stack: 'staging', requestId: 'r-d2', startedAt: new Date('2026-11-20T10:00:00Z'), finishedAt: new Date('2026-11-20T10:30:00Z'), outcome: 'failed' });
+      incidents.add({ severity: 'SEV3', title: 'slow search', stacks: ['staging'] });
+      const m = meta(alice);
+      const plan = await deployer.preview('staging', m);
+      expect(plan).toMatchObject({ id: m.requestId, stack: 'staging', status: 'awaiting_confirmation', requestedBy: alice.id });
+      expect(plan.risk.stateful).toEqual([pvcReplace]);
+      expect(plan.risk.level).toBe('high');
+      expect(plan.risk.lastPassedDrill?.requestId).toBe('r-d1');
+      expect(plan.risk.lastDrill?.outcome).toBe('failed');
+      expect(plan.risk.frozen).toBe(false);
+      expect(plan.risk.reasons).toEqual([
+        '1 stateful resource(s) would be replaced or deleted',
+        'last good restore 24 days ago',
+        'the last restore drill failed',
+        '1 incident(s) open on this stack',
+      ]);
+      const [audit] = await store.audit.query({ action: 'deploy.preview' });
+      expect(audit).toMatchObject({ requestId: m.requestId, actor: alice.id, target: 'staging', outcome: 'succeeded', detail: expect.objectContaining({ risk: 'high', revision: 'abc123' }) });
+      expect(engine.calls).toEqual([{ method: 'preview', stack: 'staging' }]);
+    });
+
+    test('who may deploy comes from cockpit.yml', async () => {
+      await expect(deployer.preview('prod', meta(carol))).rejects.toThrow(new NotAllowedError('You may not deploy prod: it needs the role sre.'));
+      await expect(deployer.preview('dev', meta(stranger))).rejects.toBeInstanceOf(NotAllowedError);
+      await expect(deployer.preview('qa', meta(alice))).rejects.toBeInstanceOf(NotFoundError);
+      expect(engine.calls).toEqual([]);
+    });
+
+    test('without the Pulumi CLI: a clear message saying what to install', async () => {
+      engine.availabilityResult = { available: false, reason: 'the pulumi CLI is not on PATH', install: 'curl -fsSL https://get.pulumi.com | sh' };
+      const err = await deployer.preview('staging', meta(alice)).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(UnavailableError);
+      expect((err as UnavailableError).message).toBe('Deploys are unavailable here: the pulumi CLI is not on PATH');
+      expect((err as UnavailableError).hint).toContain('get.pulumi.com');
+    });
+  });
+
+  describe('confirm and run', () => {
+    test('runs the previewed revision under the stack lock, then releases it and records every step', async () => {
+      engine.holdUpdates = true;
+      const m = meta(alice);
+      const plan = await deployer.preview('staging', m);
+      const progress: Array<{ done: number; total: number }> = [];
+      const running = deployer.confirm(plan.id, meta(bob), (p) => progress.push(p));
+      const update = await engine.nextUpdate();
+      expect(update.options).toMatchObject({ revision: 'abc123', expectedSteps: 24 });
+      expect(await store.locks.get('staging')).toMatchObject({ holder: bob.id, purpose: 'deploy', requestId: plan.id, owner: 'replica-test' });
+      expect((await plans.get(plan.id))?.status).toBe('running');
+      update.progress(12, 24, 'updating kubernetes:apps/v1:Deployment web');
+      update.succeed();
+      const outcome = await running;
+      expect(outcome.kind).toBe('finished');
+      expect(outcome.plan).toMatchObject({ status: 'succeeded', confirmedBy: bob.id });
+      expect(progress).toEqual([{ done: 12, total: 24, current: 'updating kubernetes:apps/v1:Deployment web' }]);
+      expect(await store.locks.get('staging')).toBeUndefined();
+      const actions = (await store.audit.query({ target: 'staging' })).map((e) => `${e.action}:${e.outcome}`).reverse();
+      expect(actions).toEqual(['deploy.preview:succeeded', 'deploy.start:started', 'deploy.finish:succeeded']);
+    });
+
+    test('a second deploy on a locked stack is refused with who, since when and for what', async () => {
+      engine.holdUpdates = true;
+      const first = await deployer.preview('staging', meta(alice));
+      const running = deployer.confirm(first.id, meta(alice));
+      const update = await engine.nextUpdate();
+      clock.advance(12 * 60_000);
+      engine.holdUpdates = false;
+      const second = await deployer.preview('staging', meta(bob)).catch((e: unknown) => e);
+      // The fake engine, like Pulumi, refuses a preview while an update runs; the lock refuses the deploy itself.
+      expect(second).toBeInstanceOf(ConflictError);
+      const plan2 = await plans.create({ ...first, id: 'r-other', requestedBy: bob.id, status: 'awaiting_confirmation', createdAt: clock.now() });
+      const refused = await deployer.confirm(plan2.id, meta(bob)).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(ConflictError);
+      expect((refused as ConflictError).message).toBe(`staging is locked by Alice since 12:00 UTC (12m) for deploy, ref ${first.id}`);
+      expect((await plans.get('r-other'))?.status).toBe('awaiting_confirmation');
+      update.succeed();
+      await running;
+    });
+
+    test('two presses of Deploy at once start one run', async () => {
+      engine.holdUpdates = true;
+      const plan = await deployer.preview('staging', meta(alice));
+      const a = deployer.confirm(plan.id, meta(alice));
+      const b = deployer.confirm(plan.id, meta(bob)).catch((e: unknown) => e);
+      const update = await engine.nextUpdate();
+      expect(await b).toBeInstanceOf(ConflictError);
+      update.succeed();
+      await a;
+      expect(engine.updates).toHaveLength(1);
+    });
+
+    test('a failed update is an outcome, recorded; the lock is released', async () => {
+      engine.holdUpdates = true;
+      const plan = await deployer.preview('staging', meta(alice));
+      const running = deployer.confirm(plan.id, meta(alice));
+      (await engine.nextUpdate()).failWith('Deployment web: ImagePullBackOff');
+      const outcome = await running;
+      expect(outcome.kind === 'finished' && outcome.result.outcome).toBe('failed');
+      expect(outcome.plan.status).toBe('failed');
+      expect(await store.locks.get('staging')).toBeUndefined();
+      const [finish] = await store.audit.query({ action: 'deploy.finish' });
+      expect(finish).toMatchObject({ outcome: 'failed', detail: expect.objectContaining({ error: 'Deployment web: ImagePullBackOff' }) });
+    });
+
+    test('a stale preview is refused and expired', async () => {
+      const plan = await deployer.preview('staging', meta(alice));
+      clock.advance(31 * 60_000);
+      await expect(deployer.confirm(plan.id, meta(alice))).rejects.toThrow(/31 minutes old/);
+      expect((await plans.get(plan.id))?.status).toBe('expired');
+      expect(engine.updates).toHaveLength(0);
+    });
+
+    test('cancel before the start', async () => {
+      const plan = await deployer.preview('staging', meta(alice));
+      await expect(deployer.cancelPlan(plan.id, meta(stranger))).rejects.toBeInstanceOf(NotAllowedError);
+      expect((await deployer.cancelPlan(plan.id, meta(alice))).status).toBe('cancelled');
+      await expect(deployer.confirm(plan.id, meta(alice))).rejects.toThrow('This deploy is already cancelled.');
+    });
+  });
+
+  describe('prod needs a second person', () => {
+    test('Deploy hands it to an approver; the requester and non-approvers cannot approve', async () => {
+      const plan = await deployer.preview('prod', meta(alice));
+      const outcome = await deployer.confirm(plan.id, meta(alice));
+      expect(outcome).toMatchObject({ kind: 'awaiting_approval', approvers: ['Alice', 'Carol'] });
+      expect(engine.updates).toHaveLength(0);
+      await expect(deployer.approve(plan.id, meta(alice))).rejects.toThrow('You cannot approve your own deploy: a second person must.');
+      await expect(deployer.approve(plan.id, meta(bob))).rejects.toThrow('Only an approver of prod may approve deploys.');
+      const done = await deployer.approve(plan.id, meta(carol));
+      expect(done.plan).toMatchObject({ status: 'succeeded', approvedBy: carol.id, confirmedBy: alice.id });
+      expect(engine.updates).toHaveLength(1);
+    });
+
+    test('whoever pressed Deploy cannot approve it either', async () => {
+      const plan = await deployer.preview('prod', meta(bob));
+      await deployer.confirm(plan.id, meta(alice));
+      await expect(deployer.approve(plan.id, meta(alice))).rejects.toThrow(/your own deploy/);
+    });
+  });
+
+  describe('freezes', () => {
+    test('an open SEV1/SEV2 on the stack freezes it, even one opened after the preview', async () => {
+      const plan = await deployer.preview('staging', meta(alice));
+      expect(plan.risk.frozen).toBe(false);
+      incidents.add({ severity: 'SEV2', title: 'checkout errors', stacks: ['staging'] });
+      const err = await deployer.confirm(plan.id, meta(alice)).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(NotAllowedError);
+      expect((err as NotAllowedError).message).toBe('staging is frozen: INC-1 SEV2 "checkout errors" is open.');
+      expect((err as NotAllowedError).hint).toContain('--override-freeze');
+      incidents.add({ severity: 'SEV1', title: 'prod down', stacks: ['prod'] });
+      expect((await deployer.preview('dev', meta(alice))).risk.frozen).toBe(false);
+    });
+
+    test('an approver overrides with a reason; others cannot; the override is recorded', async () => {
+      incidents.add({ severity: 'SEV1', title: 'data loss', stacks: ['staging'] });
+      await expect(deployer.preview('staging', meta(bob), { freezeOverrideReason: 'hotfix' })).rejects.toThrow('Only an approver of staging may override a freeze.');
+      await expect(deployer.preview('staging', meta(alice), { freezeOverrideReason: '  ' })).rejects.toThrow('a freeze override needs a reason');
+      const plan = await deployer.preview('staging', meta(alice), { freezeOverrideReason: 'the fix for INC-1' });
+      expect(plan.risk.frozen).toBe(true);
+      expect(plan.freezeOverride).toEqual({ by: alice.id, reason: 'the fix for INC-1' });
+      const outcome = await deployer.confirm(plan.id, meta(alice));
+      expect(outcome.kind).toBe('finished');
+      const [preview] = await store.audit.query({ action: 'deploy.preview' });
+      expect(preview?.detail).toMatchObject({ freezeOverride: 'the fix for INC-1' });
+    });
+  });
+
+  describe('cancel and locks', () => {
+    test('/cockpit cancel stops the running update', async () => {
+      engine.holdUpdates = true;
+      const plan = await deployer.preview('staging', meta(alice));
+      const running = deployer.confirm(plan.id, meta(alice));
+      await engine.nextUpdate();
+      await expect(deployer.cancelRunning('staging', meta(stranger))).rejects.toBeInstanceOf(NotAllowedError);
+      const lock = await deployer.cancelRunning('staging', meta(bob));
+      expect(lock.requestId).toBe(plan.id);
+      const outcome = await running;
+      expect(outcome.plan.status).toBe('cancelled');
+      await expect(deployer.cancelRunning('staging', meta(bob))).rejects.toThrow('Nothing is running on staging.');
+    });
+
+    test('a stale lock from a crashed process can be broken by an approver with a reason; a live one cannot', async () => {
+      await store.locks.acquire({ stack: 'staging', holder: bob.id, purpose: 'deploy', requestId: 'r-crashed', owner: 'replica-gone' });
+      await expect(deployer.breakLock('staging', 'stuck', meta(carol))).rejects.toThrow(/The lock on staging is alive: its deploy sent a heartbeat 0s ago/);
+      clock.advance(6 * 60_000);
+      await expect(deployer.breakLock('staging', 'stuck', meta(bob))).rejects.toBeInstanceOf(NotAllowedError);
+      await expect(deployer.breakLock('staging', ' ', meta(carol))).rejects.toThrow('Breaking a lock needs a reason.');
+      const broken = await deployer.breakLock('staging', 'replica-gone was OOM-killed', meta(carol));
+      expect(broken).toMatchObject({ holder: bob.id, requestId: 'r-crashed' });
+      expect(await store.locks.get('staging')).toBeUndefined();
+      const [entry] = await store.audit.query({ action: 'lock.break' });
+      expect(entry).toMatchObject({ actor: carol.id, detail: expect.objectContaining({ reason: 'replica-gone was OOM-killed', holder: bob.id, owner: 'replica-gone' }) });
+    });
+
+    test('a run whose lock was broken under it cancels itself', async () => {
+      engine.holdUpdates = true;
+      const plan = await deployer.preview('staging', meta(alice));
+      const running = deployer.confirm(plan.id, meta(alice));
+      await engine.nextUpdate();
+      await store.locks.forceRelease('staging');
+      const outcome = await running; // the next heartbeat (10 ms) finds the lock gone and cancels
+      expect(outcome.plan.status).toBe('cancelled');
+      expect(engine.calls.some((c) => c.method === 'cancel')).toBe(true);
+    });
+  });
+
+  describe('merge to deploy', () => {
+    test('a merged PR deploys the merge commit under the lock', async () => {
+      const done = await deployer.deployMerged('staging', { sha: 'merge999', mergedBy: 'octocat', pullRequest: 7 }, { actor: { id: 'github:octocat' }, requestId: 'r-gh1' });
+      expect(done.result.outcome).toBe('succeeded');
+      expect(engine.updates[0]?.options.revision).toBe('merge999');
+      const merged = await store.audit.query({ action: 'deploy.merge' });
+      expect(merged[0]).toMatchObject({ actor: 'github:octocat', detail: expect.objectContaining({ pullRequest: 7, mergeSha: 'merge999' }) });
+    });
+
+    test('a frozen stack is not deployed on merge, and says how to override', async () => {
+      incidents.add({ severity: 'SEV1', title: 'outage', stacks: ['staging'] });
+      await expect(deployer.deployMerged('staging', { sha: 'm1', mergedBy: 'octocat', pullRequest: 8 }, { actor: { id: 'github:octocat' }, requestId: 'r-gh2' })).rejects.toThrow(
+        /PR #8 merged into staging, but staging is frozen by INC-1 \(SEV1\): not deployed/,
+      );
+      expect(engine.updates).toHaveLength(0);
+    });
+  });
+});
