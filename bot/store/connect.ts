@@ -3,10 +3,25 @@ import { dirname, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, type MigrationResultSet, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import { Pool } from 'pg';
-import { type AuditLog, type Clock, type Leases, type Logger, type StackLocks, type StoreProbe } from '../../handlers/ports';
+import {
+  type AuditLog,
+  type Clock,
+  type DeliveryLog,
+  type DeployPlans,
+  type DrillHistory,
+  type IncidentBoard,
+  type Leases,
+  type Logger,
+  type StackLocks,
+  type StoreProbe,
+} from '../../handlers/ports';
 import { type Config } from '../config';
 import { SqlAuditLog } from './auditLog';
 import { type Database, type StoreDialect } from './db';
+import { DELIVERY_PURGE_EVERY, SqlDeliveryLog } from './deliveryLog';
+import { SqlDeployPlans } from './deployPlans';
+import { SqlDrillHistory } from './drillHistory';
+import { SqlIncidentBoard, SqlIncidents } from './incidentBoard';
 import { SqlLeases } from './leases';
 import { InCodeMigrationProvider, storeMigrations } from './migrations';
 import { SqlStoreProbe, errorMessage, redactCredentials } from './probe';
@@ -28,6 +43,8 @@ export interface StoreOptions {
   busyTimeoutMs?: number;
   /** Upper bound for `probe.health()`. */
   healthTimeoutMs?: number;
+  /** How many `deliveries.firstSeen` calls between two purges of expired keys. */
+  deliveryPurgeEvery?: number;
 }
 
 export interface Store {
@@ -36,6 +53,13 @@ export interface Store {
   audit: AuditLog;
   locks: StackLocks;
   leases: Leases;
+  plans: DeployPlans;
+  drills: DrillHistory;
+  incidents: IncidentBoard;
+  /** Opens incidents and moves their status, until the incident capability owns that. */
+  incidentWriter: SqlIncidents;
+  /** Slack delivery keys, shared by every replica. */
+  deliveries: DeliveryLog;
   probe: StoreProbe;
   /** Applies pending migrations; returns the names applied. openStore has already done it. */
   migrate(): Promise<string[]>;
@@ -43,7 +67,7 @@ export interface Store {
   close(): Promise<void>;
 }
 
-const defaults = { connectTimeoutMs: 5_000, poolSize: 10, busyTimeoutMs: 5_000, healthTimeoutMs: 5_000 };
+const defaults = { connectTimeoutMs: 5_000, poolSize: 10, busyTimeoutMs: 5_000, healthTimeoutMs: 5_000, deliveryPurgeEvery: DELIVERY_PURGE_EVERY };
 
 /**
  * Opens the store and brings its schema up to date, as the process does at start-up. Several replicas may
@@ -87,6 +111,11 @@ export function createStore(config: StoreConfig, deps: StoreDeps, options: Store
     audit: new SqlAuditLog(db, deps.clock),
     locks: new SqlStackLocks(db, deps.clock),
     leases: new SqlLeases(db, deps.clock),
+    plans: new SqlDeployPlans(db, deps.clock),
+    drills: new SqlDrillHistory(db),
+    incidents: new SqlIncidentBoard(db),
+    incidentWriter: new SqlIncidents(db, deps.clock),
+    deliveries: new SqlDeliveryLog(db, deps.clock, { purgeEvery: opts.deliveryPurgeEvery, log: deps.log, secrets }),
     probe: new SqlStoreProbe(db, dialect, getMigrator, { timeoutMs: opts.healthTimeoutMs, secrets }),
     async migrate() {
       try {

@@ -15,6 +15,10 @@ export interface Database {
   audit_log: AuditLogTable;
   stack_locks: StackLocksTable;
   leases: LeasesTable;
+  deploy_plans: DeployPlansTable;
+  drill_runs: DrillRunsTable;
+  incidents: IncidentsTable;
+  deliveries: DeliveriesTable;
 }
 
 export interface AuditLogTable {
@@ -43,6 +47,54 @@ export interface StackLocksTable {
 export interface LeasesTable {
   name: string;
   owner: string;
+  expires_at: string;
+}
+
+/** A deploy plan; the nested port objects are JSON text, and absent optional ones are NULL. */
+export interface DeployPlansTable {
+  id: string;
+  stack: string;
+  requested_by: string;
+  status: string;
+  created_at: string;
+  updated_at: string;
+  preview: string;
+  risk: string;
+  confirmed_by: string | null;
+  approved_by: string | null;
+  freeze_override: string | null;
+  message: string | null;
+  result: string | null;
+}
+
+export interface DrillRunsTable {
+  /** Insertion order, the tie-breaker among drills finished in the same millisecond. Never read back. */
+  id: Generated<number>;
+  stack: string;
+  request_id: string;
+  started_at: string;
+  finished_at: string;
+  outcome: string;
+  rto_seconds: number | null;
+  rpo_seconds: number | null;
+}
+
+export interface IncidentsTable {
+  /** The number people say ("INC-12"): never reused, even after a row is deleted. */
+  id: Generated<number>;
+  severity: string;
+  title: string;
+  status: string;
+  /** JSON array of stack names. */
+  stacks: string;
+  opened_at: string;
+  opened_by: string;
+  resolved_at: string | null;
+  closed_at: string | null;
+}
+
+export interface DeliveriesTable {
+  key: string;
   expires_at: string;
 }
 

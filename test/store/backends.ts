@@ -75,6 +75,28 @@ export function isUnavailable(backend: Backend | Unavailable): backend is Unavai
   return 'reason' in backend;
 }
 
+/**
+ * The backends a store suite runs over: SQLite always, PostgreSQL when it is available. When it is not, a
+ * skipped test says why (a failing one under CI), so a green run never hides a dialect that did not run.
+ */
+export function backendsUnderTest(env: NodeJS.ProcessEnv = process.env): Backend[] {
+  const postgres = postgresBackend(env);
+  if (!isUnavailable(postgres)) return [sqliteBackend, postgres];
+  if (postgres.required) {
+    describe('postgres store', () => {
+      it('runs under CI', () => {
+        throw new Error(`the PostgreSQL suite cannot run: ${postgres.reason}`);
+      });
+    });
+  } else {
+    console.warn(`store suite: PostgreSQL variant SKIPPED: ${postgres.reason}`);
+    describe('postgres store', () => {
+      it.skip(`SKIPPED: ${postgres.reason}`, () => undefined);
+    });
+  }
+  return [sqliteBackend];
+}
+
 /** A clock the test moves by hand. */
 export class ManualClock {
   constructor(private current = new Date('2026-05-20T09:00:00.000Z')) {}

@@ -1,8 +1,10 @@
 /**
- * One contender in the cross-process races of store.test.ts. Separate processes, so the database alone decides
+ * One contender in the cross-process races of the store suites. Separate processes, so the database alone decides
  * who wins. It says "ready", waits for a line on stdin, then does RACE_ACTION and prints the outcome as JSON:
- *   open  opens the store in RACE_STORE_CONFIG (migrating it) and prints the migrations it applied itself;
- *   lock  opens the store first, then tries to take stack "race" under RACE_REQUEST_ID.
+ *   open     opens the store in RACE_STORE_CONFIG (migrating it) and prints the migrations it applied itself;
+ *   lock     opens the store first, then tries to take stack "race" under RACE_REQUEST_ID;
+ *   confirm  opens the store first, then presses Deploy on plan "race" (awaiting_confirmation -> running);
+ *   deliver  opens the store first, then asks whether delivery "event:race" is seen for the first time.
  */
 import { createStore, openStore, type Store, type StoreConfig } from '../../bot/store/connect';
 
@@ -14,7 +16,7 @@ async function main(): Promise<void> {
   const action = process.env.RACE_ACTION;
   let store: Store | undefined;
   try {
-    if (action === 'lock') store = await openStore(config, { clock });
+    if (action !== 'open') store = await openStore(config, { clock });
     process.stdout.write('ready\n');
     await new Promise((resolve) => process.stdin.once('data', resolve));
 
@@ -28,6 +30,12 @@ async function main(): Promise<void> {
       const attempt = await store.locks.acquire({ stack: 'race', holder: requestId, purpose: 'race', requestId, owner: `pid:${process.pid}` });
       const holder = attempt.acquired ? attempt.lock.requestId : attempt.heldBy.requestId;
       process.stdout.write(`${JSON.stringify({ requestId, acquired: attempt.acquired, holder })}\n`);
+    } else if (action === 'confirm' && store) {
+      const moved = await store.plans.transition('race', ['awaiting_confirmation'], 'running', { confirmedBy: requestId });
+      process.stdout.write(`${JSON.stringify({ requestId, won: moved !== undefined })}\n`);
+    } else if (action === 'deliver' && store) {
+      const first = await store.deliveries.firstSeen('event:race', 60_000);
+      process.stdout.write(`${JSON.stringify({ requestId, first })}\n`);
     } else {
       throw new Error(`unknown RACE_ACTION ${action}`);
     }

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,28 +8,12 @@ import { createStore, openStore, type Store, type StoreConfig } from '../../bot/
 import { storeMigrations } from '../../bot/store/migrations';
 import { redactCredentials } from '../../bot/store/probe';
 import { type StoreHealth } from '../../handlers/ports';
-import { type Backend, isUnavailable, ManualClock, postgresBackend, type ScratchDatabase, sqliteBackend } from './backends';
+import { backendsUnderTest, ManualClock, type ScratchDatabase } from './backends';
+import { race } from './race';
 
 const MIGRATION_COUNT = Object.keys(storeMigrations('sqlite')).length;
 
-const postgres = postgresBackend();
-const backends: Backend[] = [sqliteBackend];
-if (isUnavailable(postgres)) {
-  if (postgres.required) {
-    describe('postgres store', () => {
-      it('runs under CI', () => {
-        throw new Error(`the PostgreSQL suite cannot run: ${postgres.reason}`);
-      });
-    });
-  } else {
-    console.warn(`store suite: PostgreSQL variant SKIPPED: ${postgres.reason}`);
-    describe('postgres store', () => {
-      it.skip(`SKIPPED: ${postgres.reason}`, () => undefined);
-    });
-  }
-} else {
-  backends.push(postgres);
-}
+const backends = backendsUnderTest();
 
 describe.each(backends)('$name store', (backend) => {
   let clock: ManualClock;
@@ -457,42 +440,3 @@ describe('redactCredentials', () => {
     expect(redactCredentials('nothing here', ['', 'absent'])).toBe('nothing here');
   });
 });
-
-/**
- * Starts `count` racer processes (racer.ts) that get ready, then lets them go at once. Resolves with what
- * each printed, or rejects with the stderr of one that failed.
- */
-async function race<T>(action: 'open' | 'lock', config: StoreConfig, count: number): Promise<Array<T & { requestId: string }>> {
-  const racer = join(__dirname, 'racer.ts');
-  const children = Array.from({ length: count }, (_, i) =>
-    spawn(process.execPath, ['--import', 'tsx', racer], {
-      env: { ...process.env, RACE_ACTION: action, RACE_STORE_CONFIG: JSON.stringify(config), RACE_REQUEST_ID: `racer-${i}` },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    }),
-  );
-  const outputs = children.map((child) => {
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const ready = new Promise<void>((resolve, reject) => {
-      child.stdout.on('data', () => stdout.includes('ready\n') && resolve());
-      child.once('exit', (code) => reject(new Error(`racer exited ${code} before ready: ${stderr}`)));
-    });
-    const done = new Promise<T & { requestId: string }>((resolve, reject) => {
-      child.once('exit', (code) => {
-        const line = stdout.split('\n').find((l) => l.startsWith('{'));
-        if (code === 0 && line) resolve(JSON.parse(line) as T & { requestId: string });
-        else reject(new Error(`racer exited ${code}: ${stderr}`));
-      });
-    });
-    return { ready, done };
-  });
-  try {
-    await Promise.all(outputs.map((o) => o.ready));
-    for (const child of children) child.stdin.write('go\n');
-    return await Promise.all(outputs.map((o) => o.done));
-  } finally {
-    for (const child of children) if (child.exitCode === null) child.kill();
-  }
-}
