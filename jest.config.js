@@ -1,14 +1,16 @@
 /** @type {import('jest').Config} */
 // Type-checking is `npm run typecheck`; ts-jest only transpiles here, which keeps the suite fast.
 // @octokit/rest 22 and a few of its dependencies ship ESM only, so they are transformed too.
-const esmOnly = ['@octokit', 'universal-user-agent', 'before-after-hook', 'json-with-bigint', 'content-type'];
+const esmOnly = ['@octokit', 'universal-user-agent', 'before-after-hook', 'json-with-bigint', 'content-type', 'universal-github-app-jwt'];
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: {
-    '^.+\\.[tj]sx?$': ['ts-jest', { isolatedModules: true, tsconfig: { allowJs: true, module: 'commonjs', esModuleInterop: true } }],
+    '^.+\\.[tj]sx?$': ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs', esModuleInterop: true, isolatedModules: true } }],
   },
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
+  // @octokit/webhooks-methods exports only an `import` condition, which jest's require-based resolver never matches.
+  moduleNameMapper: { '^@octokit/webhooks-methods$': '<rootDir>/node_modules/@octokit/webhooks-methods/dist-node/index.js' },
   testTimeout: 20000,
 };

@@ -29,8 +29,10 @@ async function cli(argv: string[]): Promise<number> {
       front: 'cli',
       log: log.child({ requestId, user: actorId, command: argv[0] ?? 'help' }),
     });
-    const out = renderReply(reply, (id) => displayName(team, id)).text;
-    (outcome === 'ok' ? process.stdout : process.stderr).write(`${out}\n`);
+    if (reply) {
+      const out = renderReply(reply, (id) => displayName(team, id)).text;
+      (outcome === 'ok' ? process.stdout : process.stderr).write(`${out}\n`);
+    }
     return { ok: 0, error: 1, bad_input: 2, refused: 3 }[outcome];
   } finally {
     await cockpit.close();

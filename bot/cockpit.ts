@@ -1,13 +1,18 @@
 import type { Server } from 'node:http';
-import type { Clock, DeliveryLog } from '../handlers/ports';
+import { Deployer } from '../handlers/deploy';
+import type { Clock, DeliveryLog, InfraEngine } from '../handlers/ports';
 import type { Team } from '../handlers/team';
 import { CommandCore } from './commands';
 import type { Config } from './config';
 import { createHttpServer, listen } from './http/server';
 import type { Logger } from './log';
 import { createMetrics, type Metrics } from './metrics';
+import { deployFlow } from './flows/deploy';
+import { fromConfig as pulumiFromConfig } from './integrations/pulumi';
+import { FileRunbookLibrary } from './integrations/runbooks';
+import { lookUpRunbook } from '../handlers/runbook';
+import { runbookLookupReply } from './slack/blocks/runbook';
 import { createSlackFront, type SlackFront } from './slack/app';
-import { MemoryDeliveryLog } from './slack/dedupe';
 import { openStore, type Store } from './store/connect';
 import { cockpitVersion } from './version';
 
@@ -22,11 +27,16 @@ export interface CockpitDeps {
   deliveries?: DeliveryLog;
   /** Tests pass their own to read the figures; the process collects Node's default metrics too. */
   metrics?: Metrics;
+  /** Default: Pulumi through the Automation API, per `config.pulumi`. Tests pass a fake engine. */
+  engine?: InfraEngine;
+  /** How often deploy progress is edited into its message. */
+  progressIntervalMs?: number;
 }
 
 export interface Cockpit {
   core: CommandCore;
   store: Store;
+  deployer: Deployer;
   metrics: Metrics;
   team: Team;
   slack?: SlackFront;
@@ -42,15 +52,27 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
   const clock = deps.clock ?? systemClock;
   const metrics = deps.metrics ?? createMetrics();
   const store = await openStore(config.store, { clock, log: deps.log });
-  const core = new CommandCore({
+  const engine = deps.engine ?? pulumiFromConfig(config.pulumi, { log: deps.log, clock });
+  const deployer = new Deployer({
     team,
-    audit: store.audit,
+    engine,
     locks: store.locks,
-    store: store.probe,
+    plans: store.plans,
+    drills: store.drills,
+    incidents: store.incidents,
+    audit: store.audit,
     clock,
-    version: cockpitVersion(),
-    metrics,
+    owner: config.replicaId,
   });
+  const deploys = deployFlow({ deployer, clock, progressIntervalMs: deps.progressIntervalMs });
+  const runbooks = new FileRunbookLibrary(config.runbooks);
+  const core = new CommandCore(
+    { team, audit: store.audit, locks: store.locks, store: store.probe, engine, clock, version: cockpitVersion(), metrics },
+    {
+      verbs: { ...deploys.verbs, runbook: async (req) => runbookLookupReply(await lookUpRunbook(runbooks, req.name)) },
+      actions: { ...deploys.actions },
+    },
+  );
 
   let slack: SlackFront | undefined;
   let server: Server | undefined;
@@ -59,7 +81,8 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
       core,
       log: deps.log,
       metrics,
-      deliveries: deps.deliveries ?? new MemoryDeliveryLog(),
+      // In the store, so a retry that lands on another replica is still recognised.
+      deliveries: deps.deliveries ?? store.deliveries,
     });
     server = createHttpServer({ log: deps.log, metrics, store: store.probe, slack: slack.requestListener });
   }
@@ -67,6 +90,7 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
   return {
     core,
     store,
+    deployer,
     metrics,
     team,
     slack,

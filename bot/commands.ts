@@ -1,5 +1,5 @@
 import { InputError, isCockpitError, NotAvailableYetError } from '../handlers/errors';
-import type { Actor, AuditLog, Clock, Logger, StackLocks, StoreProbe } from '../handlers/ports';
+import type { Actor, AuditLog, Clock, InfraEngine, Logger, StackLocks, StoreProbe } from '../handlers/ports';
 import { getStatus } from '../handlers/status';
 import type { Team } from '../handlers/team';
 import { parseCommand, type CommandRequest, type Verb } from './router';
@@ -37,6 +37,8 @@ export interface RequestContext {
   log: Logger;
   channelId?: string;
   conversation?: Conversation;
+  /** For a button press: the message that holds the button, which the action may edit in place. */
+  sourceMessage?: PostedMessage;
 }
 
 export interface CoreDeps {
@@ -44,15 +46,20 @@ export interface CoreDeps {
   audit: AuditLog;
   locks: StackLocks;
   store: StoreProbe;
+  engine: InfraEngine;
   clock: Clock;
   version: string;
   metrics?: Metrics;
 }
 
-export type VerbHandler<V extends Verb> = (request: Extract<CommandRequest, { verb: V }>, ctx: RequestContext) => Promise<Reply>;
+/**
+ * Answers a command. Undefined means the handler already answered in the conversation (a deploy posts its
+ * risk report in the channel and edits it from then on), so the front has nothing more to send.
+ */
+export type VerbHandler<V extends Verb> = (request: Extract<CommandRequest, { verb: V }>, ctx: RequestContext) => Promise<Reply | undefined>;
 export type VerbHandlers = { [V in Verb]?: VerbHandler<V> };
 /** A button press: `value` is what the button carried (usually a JSON reference to the pending act). */
-export type ActionHandler = (value: string, ctx: RequestContext) => Promise<Reply>;
+export type ActionHandler = (value: string, ctx: RequestContext) => Promise<Reply | undefined>;
 
 /** Commands that only read; everything else is an operational act and goes to the audit log. */
 const READ_ONLY: ReadonlySet<Verb> = new Set(['help', 'status', 'runbook']);
@@ -76,8 +83,13 @@ export class CommandCore {
     this.actions = new Map(Object.entries(extra.actions ?? {}));
   }
 
+  /** The status board, for App Home. */
+  async statusBoard(): Promise<Reply> {
+    return statusReply(await getStatus(this.deps));
+  }
+
   /** Runs a button press; never throws. Unknown buttons (from an older deploy of Cockpit) get a short answer. */
-  async act(actionId: string, value: string, ctx: RequestContext): Promise<Reply> {
+  async act(actionId: string, value: string, ctx: RequestContext): Promise<Reply | undefined> {
     const log = ctx.log.child({ action: actionId });
     const handler = this.actions.get(actionId);
     const scoped = { ...ctx, log };
@@ -99,12 +111,12 @@ export class CommandCore {
   }
 
   /** Parses and runs one command; never throws (every failure becomes a reply). */
-  async run(text: string, ctx: RequestContext): Promise<Reply> {
+  async run(text: string, ctx: RequestContext): Promise<Reply | undefined> {
     return (await this.execute(text, ctx)).reply;
   }
 
   /** Like `run`, with the outcome too (the CLI turns it into an exit code). */
-  async execute(text: string, ctx: RequestContext): Promise<{ reply: Reply; outcome: Outcome }> {
+  async execute(text: string, ctx: RequestContext): Promise<{ reply: Reply | undefined; outcome: Outcome }> {
     const parsed = parseCommand(text, { stacks: this.stacks });
     if (!parsed.ok) {
       this.count('unknown', 'bad_input', ctx);

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { z } from 'zod';
 
 /**
@@ -34,8 +35,45 @@ export const envSchema = z
     COCKPIT_CONFIG: z.string().min(1).default('./cockpit.yml'),
     /** The team member (Slack user id) the local console acts as; default: the first person in the team file. */
     COCKPIT_CONSOLE_USER: optionalString,
+    /** The runbooks folder the bot serves with `/cockpit runbook`. */
+    RUNBOOKS_DIR: z.string().min(1).default('runbooks'),
+    /** Where people read a runbook page, e.g. https://github.com/acme/infra/blob/master/runbooks; unset: file links. */
+    RUNBOOKS_BASE_URL: optionalString.pipe(z.url().optional()),
+    /** Names this replica on the locks it takes; default host-pid. */
+    COCKPIT_REPLICA_ID: optionalString,
+
+    /** Pulumi: where state lives (`https://api.pulumi.com`, `s3://…`, `file://…`); unset uses the CLI's login. */
+    PULUMI_BACKEND_URL: optionalString,
+    PULUMI_CONFIG_PASSPHRASE: optionalString,
+    PULUMI_SECRETS_PROVIDER: optionalString,
+    /** The infra repo to clone per stack (https or ssh URL); unset: INFRA_DIR is used as it is. */
+    INFRA_REPO_URL: optionalString,
+    /** A local checkout of the infra repo (development); default: this repository. */
+    INFRA_DIR: z.string().min(1).default('.'),
+    /** The Pulumi program's directory inside the infra repo. */
+    INFRA_PROGRAM_DIR: z.string().min(1).default('infra'),
+
+    /** GitHub: the infra repo as owner/name; unset disables promote and the GitHub webhook. */
+    GITHUB_REPO: optionalString.pipe(z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'must be owner/name').optional()),
+    GITHUB_API_URL: z.url().default('https://api.github.com'),
+    GITHUB_TOKEN: optionalString,
+    GITHUB_APP_ID: optionalString,
+    /** PEM text of the GitHub App's private key (newlines may be written as \n). */
+    GITHUB_APP_PRIVATE_KEY: optionalString,
+    GITHUB_APP_INSTALLATION_ID: optionalString.pipe(z.string().regex(/^\d+$/, 'must be a number').transform(Number).optional()),
+    GITHUB_WEBHOOK_SECRET: optionalString,
   })
   .superRefine((env, ctx) => {
+    if (env.GITHUB_REPO) {
+      const app = [env.GITHUB_APP_ID, env.GITHUB_APP_PRIVATE_KEY, env.GITHUB_APP_INSTALLATION_ID];
+      if (!env.GITHUB_TOKEN && app.some((v) => v === undefined)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['GITHUB_TOKEN'],
+          message: 'GITHUB_REPO needs GITHUB_TOKEN, or a GitHub App: GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY and GITHUB_APP_INSTALLATION_ID',
+        });
+      }
+    }
     const slackKeys = ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN'] as const;
     const anySlack = slackKeys.some((k) => env[k] !== undefined);
     if (!anySlack) return; // no Slack at all: the local console runs
@@ -72,6 +110,28 @@ export type Config = {
   logLevel: z.infer<typeof logLevel>;
   teamConfigPath: string;
   consoleUser?: string;
+  runbooks: { dir: string; baseUrl?: string };
+  replicaId: string;
+  pulumi: PulumiSettings;
+  github?: GitHubSettings;
+};
+
+export type PulumiSettings = {
+  backendUrl?: string;
+  passphrase?: string;
+  secretsProvider?: string;
+  infraRepo: { url: string } | { localDir: string };
+  workDir: string;
+  programDir: string;
+};
+
+export type GitHubSettings = {
+  apiUrl: string;
+  owner: string;
+  repo: string;
+  auth: { kind: 'token'; token: string } | { kind: 'app'; appId: string; privateKey: string; installationId: number };
+  /** Unset: POST /hooks/github refuses everything (no secret, no way to tell GitHub from a forger). */
+  webhookSecret?: string;
 };
 
 /** A configuration that cannot start the program. Its message names every bad key and no value. */
@@ -80,6 +140,19 @@ export class ConfigError extends Error {
     super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'ConfigError';
   }
+}
+
+function githubSettings(e: Env, fullName: string): GitHubSettings {
+  const [owner = '', repo = ''] = fullName.split('/');
+  return {
+    apiUrl: e.GITHUB_API_URL,
+    owner,
+    repo,
+    auth: e.GITHUB_TOKEN
+      ? { kind: 'token', token: e.GITHUB_TOKEN }
+      : { kind: 'app', appId: e.GITHUB_APP_ID!, privateKey: e.GITHUB_APP_PRIVATE_KEY!.replace(/\\n/g, '\n'), installationId: e.GITHUB_APP_INSTALLATION_ID! },
+    webhookSecret: e.GITHUB_WEBHOOK_SECRET,
+  };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -107,5 +180,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     teamConfigPath: e.COCKPIT_CONFIG,
     consoleUser: e.COCKPIT_CONSOLE_USER,
+    runbooks: { dir: e.RUNBOOKS_DIR, baseUrl: e.RUNBOOKS_BASE_URL },
+    replicaId: e.COCKPIT_REPLICA_ID ?? `${hostname()}-${process.pid}`,
+    pulumi: {
+      backendUrl: e.PULUMI_BACKEND_URL,
+      passphrase: e.PULUMI_CONFIG_PASSPHRASE,
+      secretsProvider: e.PULUMI_SECRETS_PROVIDER,
+      infraRepo: e.INFRA_REPO_URL ? { url: e.INFRA_REPO_URL } : { localDir: e.INFRA_DIR },
+      workDir: `${dataDir}/workspaces`,
+      programDir: e.INFRA_PROGRAM_DIR,
+    },
+    github: e.GITHUB_REPO ? githubSettings(e, e.GITHUB_REPO) : undefined,
   };
 }

@@ -64,16 +64,22 @@ export class Deployer {
     this.timing = { ...DEFAULT_TIMING, ...deps.timing };
   }
 
-  /** Previews the stack and records the plan with its risk report; nothing changes on the stack. */
-  async preview(stack: string, meta: RequestMeta, options: { freezeOverrideReason?: string; onProgress?: ProgressListener } = {}): Promise<DeployPlan> {
+  /** The checks a preview makes before it starts: fronts call it before they announce the preview. */
+  async assertMayPreview(stack: string, meta: RequestMeta, freezeOverrideReason?: string): Promise<void> {
     const settings = this.stack(stack);
     this.mustDeploy(stack, settings, meta.actor);
-    const override = options.freezeOverrideReason?.trim();
-    if (options.freezeOverrideReason !== undefined) {
-      if (!override) throw new InputError('a freeze override needs a reason');
+    if (freezeOverrideReason !== undefined) {
+      if (!freezeOverrideReason.trim()) throw new InputError('a freeze override needs a reason');
       this.mustApprove(stack, settings, meta.actor, 'override a freeze');
     }
     await this.mustHaveEngine();
+  }
+
+  /** Previews the stack and records the plan with its risk report; nothing changes on the stack. */
+  async preview(stack: string, meta: RequestMeta, options: { freezeOverrideReason?: string; onProgress?: ProgressListener } = {}): Promise<DeployPlan> {
+    await this.assertMayPreview(stack, meta, options.freezeOverrideReason);
+    const settings = this.stack(stack);
+    const override = options.freezeOverrideReason?.trim();
 
     const target = this.target(stack, settings);
     const preview = await this.deps.engine.preview(target, { onEvent: options.onProgress });
@@ -212,6 +218,11 @@ export class Deployer {
     return this.run(plan, 'awaiting_confirmation', meta, { confirmedBy: meta.actor.id, approvedBy: meta.actor.id }, onProgress, merge.sha);
   }
 
+  /** Remembers which message shows the plan, so a press on any replica edits the same one. */
+  async recordMessage(planId: string, message: { channel: string; ts: string }): Promise<void> {
+    await this.deps.plans.setMessage(planId, message);
+  }
+
   /** The plan as stored (for rendering a button's message). */
   async plan(planId: string): Promise<DeployPlan> {
     const plan = await this.deps.plans.get(planId);
@@ -247,6 +258,7 @@ export class Deployer {
       const running = await this.deps.plans.transition(plan.id, [from], 'running', patch);
       if (!running) throw this.movedOn(plan.id);
       await this.audit(meta, 'deploy.start', plan.stack, 'started', { planId: plan.id, revision });
+      onProgress?.({ done: 0, total: plan.preview.steps });
 
       const target = this.target(plan.stack, settings);
       heartbeat = setInterval(() => {

@@ -1,4 +1,4 @@
-import type { StackLock, StackLocks, StoreHealth, StoreProbe, Clock } from './ports';
+import type { Clock, EngineAvailability, InfraEngine, StackLock, StackLocks, StoreHealth, StoreProbe } from './ports';
 import type { Team } from './team';
 
 /** The state of Cockpit at a glance: what `/cockpit status` answers. */
@@ -11,6 +11,8 @@ export interface StatusReport {
     lock?: StackLock & { ageMs: number };
   }>;
   store: StoreHealth;
+  /** Whether deploys can run here (the Pulumi CLI); shown, never fatal. */
+  engine: EngineAvailability;
   generatedAt: Date;
 }
 
@@ -18,14 +20,16 @@ export interface StatusDeps {
   team: Team;
   locks: StackLocks;
   store: StoreProbe;
+  engine: InfraEngine;
   clock: Clock;
   version: string;
 }
 
 export async function getStatus(deps: StatusDeps): Promise<StatusReport> {
   const now = deps.clock.now();
-  const [store, locks] = await Promise.all([
+  const [store, engine, locks] = await Promise.all([
     deps.store.health(),
+    deps.engine.availability(),
     // A store that is down must not hide the rest of the report: its health already says why.
     deps.locks.list().catch(() => [] as StackLock[]),
   ]);
@@ -42,6 +46,7 @@ export async function getStatus(deps: StatusDeps): Promise<StatusReport> {
       };
     }),
     store,
+    engine,
     generatedAt: now,
   };
 }

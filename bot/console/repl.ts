@@ -28,10 +28,13 @@ A number picks a button of the last message. "as <user id>" acts as another pers
 /** Follow-ups in a terminal: a post prints; an edit prints again, marked as the new state of that message. */
 class TerminalConversation implements Conversation {
   private next = 1;
+  /** The message posted last: the one whose buttons a typed number presses. */
+  last?: PostedMessage;
   constructor(private readonly show: (reply: Reply, note?: string) => void) {}
   async post(reply: Reply): Promise<PostedMessage> {
     this.show(reply);
-    return { channel: 'console', ts: String(this.next++) };
+    this.last = { channel: 'console', ts: String(this.next++) };
+    return this.last;
   }
   async update(message: PostedMessage, reply: Reply): Promise<void> {
     this.show(reply, `message ${message.ts} updated`);
@@ -44,7 +47,8 @@ export async function runConsole(options: ConsoleOptions): Promise<void> {
   let choices: Choice[] = [];
   const write = (text: string) => output.write(`${text}\n`);
   const nameOf = (id: string) => displayName(team, id);
-  const show = (reply: Reply, note?: string) => {
+  const show = (reply: Reply | undefined, note?: string) => {
+    if (!reply) return; // already shown through the conversation
     const rendered = renderReply(reply, nameOf);
     if (note) write(`  (${note})`);
     write(rendered.text);
@@ -89,7 +93,7 @@ export async function runConsole(options: ConsoleOptions): Promise<void> {
         write(`! pick 1 to ${choices.length}`);
       } else {
         choices = [];
-        show(await core.act(choice.actionId, choice.value, context(choice.actionId)));
+        show(await core.act(choice.actionId, choice.value, { ...context(choice.actionId), sourceMessage: conversation.last }));
       }
     } else {
       choices = [];

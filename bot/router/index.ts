@@ -20,8 +20,9 @@ export type PageTarget = { kind: 'level'; level: PageLevel } | { kind: 'user'; u
 export type CommandRequest =
   | { verb: 'help'; topic?: Verb }
   | { verb: 'status' }
-  | { verb: 'deploy'; stack: string; preview: boolean }
+  | { verb: 'deploy'; stack: string; preview: boolean; overrideFreeze?: string }
   | { verb: 'cancel'; stack: string }
+  | { verb: 'unlock'; stack: string; reason: string }
   | { verb: 'promote'; stack: string }
   | { verb: 'up'; stack: string; ttlMinutes?: number }
   | { verb: 'down'; stack: string }
@@ -101,16 +102,24 @@ export const GRAMMARS: Record<Verb, Grammar> = {
     },
   },
   deploy: {
-    usage: ['deploy <stack> [--preview]'],
+    usage: ['deploy <stack> [--preview] [--override-freeze "<reason>"]'],
     summary: 'preview a stack, show the risk report, deploy on confirmation',
     parse(args, ctx) {
-      const flags = args.filter((a) => a.startsWith('--'));
-      const rest = args.filter((a) => !a.startsWith('--'));
-      const unknown = flags.filter((f) => f !== '--preview');
-      if (unknown.length > 0) throw new ParseFailure(`unknown option ${unknown.join(' ')}`);
+      const rest: string[] = [];
+      let preview = false;
+      let overrideFreeze: string | undefined;
+      for (let i = 0; i < args.length; i++) {
+        const arg = args[i]!;
+        if (arg === '--preview') preview = true;
+        else if (arg === '--override-freeze') {
+          overrideFreeze = args[++i]?.trim();
+          if (!overrideFreeze || overrideFreeze.startsWith('--')) throw new ParseFailure('--override-freeze needs a reason in quotes');
+        } else if (arg.startsWith('--')) throw new ParseFailure(`unknown option ${arg}`);
+        else rest.push(arg);
+      }
       const stack = stackArg(rest, ctx);
       noExtra(rest, 1);
-      return { verb: 'deploy', stack, preview: flags.includes('--preview') };
+      return { verb: 'deploy', stack, preview, ...(overrideFreeze ? { overrideFreeze } : {}) };
     },
   },
   cancel: {
@@ -120,6 +129,16 @@ export const GRAMMARS: Record<Verb, Grammar> = {
       const stack = stackArg(args, ctx);
       noExtra(args, 1);
       return { verb: 'cancel', stack };
+    },
+  },
+  unlock: {
+    usage: ['unlock <stack> <reason>'],
+    summary: 'break a stale lock left by a crashed process (approvers)',
+    parse(args, ctx) {
+      const stack = stackArg(args, ctx);
+      const reason = args.slice(1).join(' ').trim();
+      if (reason === '') throw new ParseFailure('say why the lock may be broken');
+      return { verb: 'unlock', stack, reason };
     },
   },
   promote: {

@@ -1,12 +1,12 @@
 import type { Logger } from '../log';
 import { newRequestId } from '../requestId';
-import type { Conversation, RequestContext } from '../commands';
+import type { Conversation, PostedMessage, RequestContext } from '../commands';
 
 /** Builds the per-request context: a fresh request id and a child logger that carries it everywhere. */
 export function slackRequestContext(
   log: Logger,
   who: { userId: string; userName?: string },
-  where: { channelId?: string; conversation?: Conversation },
+  where: { channelId?: string; conversation?: Conversation; sourceMessage?: PostedMessage },
   command: string,
 ): RequestContext {
   const requestId = newRequestId();
@@ -17,5 +17,6 @@ export function slackRequestContext(
     log: log.child({ requestId, user: who.userId, command }),
     channelId: where.channelId,
     conversation: where.conversation,
+    sourceMessage: where.sourceMessage,
   };
 }

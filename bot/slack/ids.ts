@@ -3,3 +3,10 @@
  * Block builders and listeners both import from here, so a renamed button cannot silently stop working.
  */
 export const SLASH_COMMAND = '/cockpit';
+
+/** Button action_ids. A button's value carries the id of what it acts on (a deploy plan's id). */
+export const ACTIONS = {
+  deployConfirm: 'deploy.confirm',
+  deployApprove: 'deploy.approve',
+  deployCancel: 'deploy.cancel',
+} as const;

@@ -100,7 +100,7 @@ describe('Deployer', () => {
       const outcome = await running;
       expect(outcome.kind).toBe('finished');
       expect(outcome.plan).toMatchObject({ status: 'succeeded', confirmedBy: bob.id });
-      expect(progress).toEqual([{ done: 12, total: 24, current: 'updating kubernetes:apps/v1:Deployment web' }]);
+      expect(progress).toEqual([{ done: 0, total: 24 }, { done: 12, total: 24, current: 'updating kubernetes:apps/v1:Deployment web' }]);
       expect(await store.locks.get('staging')).toBeUndefined();
       const actions = (await store.audit.query({ target: 'staging' })).map((e) => `${e.action}:${e.outcome}`).reverse();
       expect(actions).toEqual(['deploy.preview:succeeded', 'deploy.start:started', 'deploy.finish:succeeded']);

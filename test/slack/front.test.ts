@@ -1,5 +1,6 @@
 import { loadConfig, type Config } from '../../bot/config';
 import { createCockpit, type Cockpit } from '../../bot/cockpit';
+import { listen } from '../../bot/http/server';
 import { startFakeSlackApi, type FakeSlackApi } from '../fakes/slackApi';
 import { sendAction, sendEvent, sendSlashCommand } from '../fakes/slackSigned';
 import { exampleTeam, memoryLogger } from '../helpers';
@@ -148,7 +149,6 @@ describe('Slack front in Socket Mode', () => {
     try {
       expect(cockpit.slack?.requestListener).toBeUndefined();
       // listen() would open the Socket Mode connection; the HTTP server alone is enough to check the routes.
-      const { listen } = await import('../../bot/http/server');
       const port = await listen(cockpit.server!, 0, '127.0.0.1');
       expect((await fetch(`http://127.0.0.1:${port}/slack/events`, { method: 'POST', body: '' })).status).toBe(404);
       expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);

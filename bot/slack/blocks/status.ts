@@ -21,6 +21,7 @@ export function statusReply(report: StatusReport): Reply {
       section(stackLines.join('\n') || 'No stacks configured.'),
       fields([
         ['Store', storeText],
+        ['Deploy engine', report.engine.available ? `Pulumi ${report.engine.version}` : `:red_circle: unavailable: ${report.engine.reason}`],
         ['Version', report.version],
       ]),
       context(`as of ${report.generatedAt.toISOString()}`),

@@ -16,10 +16,16 @@ export function registerButtons(deps: ListenerDeps): void {
     const ctx = slackRequestContext(
       deps.log,
       { userId: body.user.id, userName: body.user.name },
-      { channelId, conversation: channelId ? new SlackConversation(client, channelId) : undefined },
+      {
+        channelId,
+        conversation: channelId ? new SlackConversation(client, channelId) : undefined,
+        // Buttons on a message Cockpit posted: the action edits that very message (progress, outcome).
+        sourceMessage: channelId && body.message?.ts ? { channel: channelId, ts: body.message.ts } : undefined,
+      },
       action.action_id,
     );
     const reply = await deps.core.act(action.action_id, action.value ?? '', ctx);
+    if (!reply) return; // the action edited its message itself
     try {
       await respond(
         reply.visibility === 'in_channel'

@@ -15,6 +15,7 @@ export function registerCockpitCommand(deps: ListenerDeps): void {
       command.text.split(/\s+/, 1)[0] || 'help',
     );
     const reply = await deps.core.run(command.text, ctx);
+    if (!reply) return; // answered in the channel already
     try {
       await respond({ response_type: reply.visibility, text: reply.text, blocks: reply.blocks });
     } catch (err) {

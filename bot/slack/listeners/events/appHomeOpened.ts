@@ -7,7 +7,7 @@ export function registerAppHomeOpened(deps: ListenerDeps): void {
   deps.app.event('app_home_opened', async ({ event, client }) => {
     if (event.tab !== 'home') return;
     const ctx = slackRequestContext(deps.log, { userId: event.user }, {}, 'app_home');
-    const status = await deps.core.run('status', ctx);
+    const status = await deps.core.statusBoard();
     try {
       await client.views.publish({
         user_id: event.user,
