@@ -1,0 +1,194 @@
+import { PassThrough } from 'node:stream';
+import { createCockpit, type Cockpit } from '../../bot/cockpit';
+import { loadConfig, type Config } from '../../bot/config';
+import { runConsole } from '../../bot/console/repl';
+import { ACTIONS } from '../../bot/slack/ids';
+import type { ResourceChange } from '../../handlers/ports';
+import { FakeInfraEngine } from '../fakes/pulumiEngine';
+import { startFakeSlackApi, type FakeSlackApi } from '../fakes/slackApi';
+import { sendAction, sendSlashCommand } from '../fakes/slackSigned';
+import { exampleTeam, memoryLogger } from '../helpers';
+
+const SIGNING_SECRET = 'deploy-e2e-secret';
+const BOT_TOKEN = 'xoxb-deploy-e2e';
+const CHANNEL = 'C0DEPLOYS01';
+const alice = 'U0ALICE001'; // sre + approver
+const bob = 'U0BOB00001'; // sre
+const carol = 'U0CAROL001'; // approver
+
+const pvc: ResourceChange = { op: 'replace', type: 'kubernetes:core/v1:PersistentVolumeClaim', name: 'pg-data', urn: 'urn:pulumi:staging::infra::kubernetes:core/v1:PersistentVolumeClaim::pg-data' };
+const web: ResourceChange = { op: 'update', type: 'kubernetes:apps/v1:Deployment', name: 'web', urn: 'urn:pulumi:staging::infra::kubernetes:apps/v1:Deployment::web' };
+
+function configFor(fake: FakeSlackApi): Config {
+  return {
+    ...loadConfig({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: fake.url, SLACK_BOT_ID: 'B0COCKPIT1', SLACK_BOT_USER_ID: 'U0COCKPIT1', PORT: '0' }),
+    store: { kind: 'sqlite', file: ':memory:' },
+  };
+}
+
+describe('deploy through signed Slack requests', () => {
+  let fake: FakeSlackApi;
+  let cockpit: Cockpit;
+  let url: string;
+  let engine: FakeInfraEngine;
+
+  beforeAll(async () => {
+    fake = await startFakeSlackApi({ token: BOT_TOKEN });
+    engine = new FakeInfraEngine();
+    cockpit = await createCockpit(configFor(fake), exampleTeam(), { log: memoryLogger('warn').log, engine, progressIntervalMs: 20 });
+    url = `http://127.0.0.1:${await cockpit.listen('127.0.0.1')}/slack/events`;
+  });
+  beforeEach(() => {
+    engine.holdUpdates = false;
+    engine.setPreview('staging', { counts: { create: 2, update: 1, replace: 1, delete: 0, same: 40 }, changes: [web, pvc], steps: 45, revision: '0123456789abcdef' });
+    engine.setPreview('prod', { counts: { create: 0, update: 1, replace: 0, delete: 0, same: 60 }, changes: [web], steps: 61, revision: 'fedcba9876543210' });
+  });
+  afterEach(() => {
+    fake.assertNoViolations();
+    fake.reset();
+  });
+  afterAll(async () => {
+    await cockpit.close();
+    await fake.close();
+  });
+
+  const command = async (text: string, userId: string) => {
+    const responseUrl = fake.responseUrl();
+    const res = await sendSlashCommand({ url, signingSecret: SIGNING_SECRET, text, userId, channelId: CHANNEL, responseUrl });
+    expect(res.status).toBe(200);
+    return responseUrl.split('/').pop()!;
+  };
+  const press = async (actionId: string, value: string, userId: string, messageTs: string) => {
+    const responseUrl = fake.responseUrl();
+    const res = await sendAction({ url, signingSecret: SIGNING_SECRET, actionId, value, userId, channelId: CHANNEL, responseUrl, messageTs });
+    expect(res.status).toBe(200);
+    return responseUrl.split('/').pop()!;
+  };
+  const message = (ts: string) => fake.messagesIn(CHANNEL).find((m) => m.ts === ts);
+  const blocksOf = (ts: string) => JSON.stringify(message(ts)?.blocks ?? []);
+  const buttonValue = (ts: string, actionId: string): string => {
+    const found = /"action_id":"([^"]+)","value":"([^"]+)"/g;
+    for (const m of blocksOf(ts).matchAll(found)) if (m[1] === actionId) return m[2]!;
+    throw new Error(`no ${actionId} button on ${ts}: ${blocksOf(ts)}`);
+  };
+  const ephemeral = async (id: string) => (await fake.waitFor(() => fake.responsesTo(id).length > 0 && fake.responsesTo(id)))[0]!.body;
+
+  test('preview with a risk report, confirm, progress edited in place, result', async () => {
+    await command('deploy staging', alice);
+    const [posted] = await fake.waitFor(() => fake.callsTo('chat.postMessage').length > 0 && fake.callsTo('chat.postMessage'));
+    expect(String(posted!.args.text)).toBe('Previewing staging…');
+    const ts = String(posted!.response.ts);
+    await fake.waitFor(() => blocksOf(ts).includes(ACTIONS.deployConfirm));
+    const report = blocksOf(ts);
+    expect(report).toContain('High risk');
+    expect(report).toContain('PersistentVolumeClaim (kubernetes) *pg-data*');
+    expect(report).toContain('2 to create · 1 to update · 1 to replace · 0 to delete');
+    expect(report).toContain('*none recorded*'); // last drill
+    expect(report).toContain('`0123456789ab`');
+
+    engine.holdUpdates = true;
+    await press(ACTIONS.deployConfirm, buttonValue(ts, ACTIONS.deployConfirm), bob, ts);
+    const update = await engine.nextUpdate();
+    expect(update.options.revision).toBe('0123456789abcdef');
+    update.progress(20, 45, 'updating kubernetes:apps/v1:Deployment web');
+    await fake.waitFor(() => blocksOf(ts).includes('20/45 steps'));
+    expect(blocksOf(ts)).toContain('updating kubernetes:apps/v1:Deployment web');
+    update.succeed({ durationMs: 95_000, outputs: { url: { value: 'https://staging.example.com', secret: false }, dbPassword: { value: '[secret]', secret: true } } });
+    await fake.waitFor(() => blocksOf(ts).includes('staging deployed'));
+    const result = blocksOf(ts);
+    expect(result).toContain('in 1m');
+    expect(result).toContain('https://staging.example.com');
+    expect(result).toContain('_[secret]_');
+    expect(result).toContain(`confirmed by <@${bob}>`);
+    // Every edit went to the one message: no new posts after the first.
+    expect(fake.callsTo('chat.postMessage')).toHaveLength(1);
+    const edits = fake.callsTo('chat.update').length;
+    expect(edits).toBeGreaterThanOrEqual(3);
+    expect(await cockpit.store.locks.get('staging')).toBeUndefined();
+  });
+
+  test('a second deploy on a locked stack is refused with who holds it', async () => {
+    await command('deploy staging', alice);
+    const [posted] = await fake.waitFor(() => fake.callsTo('chat.postMessage').length > 0 && fake.callsTo('chat.postMessage'));
+    const ts = String(posted!.response.ts);
+    await fake.waitFor(() => blocksOf(ts).includes(ACTIONS.deployConfirm));
+    const planId = buttonValue(ts, ACTIONS.deployConfirm);
+    // Another operation holds the lock (a deploy from another replica, say).
+    await cockpit.store.locks.acquire({ stack: 'staging', holder: carol, purpose: 'drill', requestId: 'r-drill1', owner: 'replica-b' });
+    try {
+      const reply = await ephemeral(await press(ACTIONS.deployConfirm, planId, alice, ts));
+      expect(reply.response_type).toBe('ephemeral');
+      expect(String(reply.text)).toMatch(/^staging is locked by Carol since \d\d:\d\d UTC \(0m\) for drill, ref r-drill1/);
+      expect(blocksOf(ts)).toContain(ACTIONS.deployConfirm); // the report and its buttons stay
+    } finally {
+      await cockpit.store.locks.release('staging', 'r-drill1');
+    }
+  });
+
+  test('prod waits for a second person from the approvers', async () => {
+    await command('deploy prod', alice);
+    const [posted] = await fake.waitFor(() => fake.callsTo('chat.postMessage').length > 0 && fake.callsTo('chat.postMessage'));
+    const ts = String(posted!.response.ts);
+    await fake.waitFor(() => blocksOf(ts).includes(ACTIONS.deployConfirm));
+    await press(ACTIONS.deployConfirm, buttonValue(ts, ACTIONS.deployConfirm), alice, ts);
+    await fake.waitFor(() => blocksOf(ts).includes(ACTIONS.deployApprove));
+    expect(blocksOf(ts)).toContain('A second person must approve:* Alice, Carol');
+    expect(engine.updates.filter((u) => u.target.stack === 'prod')).toHaveLength(0);
+
+    const own = await ephemeral(await press(ACTIONS.deployApprove, buttonValue(ts, ACTIONS.deployApprove), alice, ts));
+    expect(String(own.text)).toMatch(/You cannot approve your own deploy/);
+    const notApprover = await ephemeral(await press(ACTIONS.deployApprove, buttonValue(ts, ACTIONS.deployApprove), bob, ts));
+    expect(String(notApprover.text)).toMatch(/Only an approver of prod/);
+
+    await press(ACTIONS.deployApprove, buttonValue(ts, ACTIONS.deployApprove), carol, ts);
+    await fake.waitFor(() => blocksOf(ts).includes('prod deployed'));
+    expect(blocksOf(ts)).toContain(`approved by <@${carol}>`);
+    const audit = (await cockpit.store.audit.query({ target: 'prod' })).map((e) => e.action);
+    expect(audit).toEqual(expect.arrayContaining(['deploy.preview', 'deploy.confirm', 'deploy.approve', 'deploy.start', 'deploy.finish']));
+  });
+
+  test('people who may not deploy are refused before anything is posted', async () => {
+    const reply = await ephemeral(await command('deploy prod', carol));
+    expect(reply.response_type).toBe('ephemeral');
+    expect(String(reply.text)).toMatch(/You may not deploy prod: it needs the role sre/);
+    expect(fake.callsTo('chat.postMessage')).toHaveLength(0);
+  });
+
+  test('without a channel Cockpit may post in, the asker is told what to do', async () => {
+    fake.respondWith('chat.postMessage', { ok: false, error: 'not_in_channel' }, { times: 1 });
+    const reply = await ephemeral(await command('deploy staging', alice));
+    expect(String(reply.text)).toMatch(/Cockpit cannot post in this conversation/);
+  });
+});
+
+describe('deploy in the local console', () => {
+  test('risk report, a numbered Deploy choice, progress and the result', async () => {
+    const engine = new FakeInfraEngine();
+    engine.setPreview('dev', { counts: { create: 3, update: 0, replace: 0, delete: 1, same: 5 }, changes: [{ ...web, op: 'delete', name: 'old-worker' }], steps: 9 });
+    const config: Config = { ...loadConfig({}), store: { kind: 'sqlite', file: ':memory:' } };
+    const cockpit = await createCockpit(config, exampleTeam(), { log: memoryLogger('warn').log, engine, progressIntervalMs: 0 });
+    const input = new PassThrough();
+    const output = new PassThrough();
+    let text = '';
+    output.on('data', (c: Buffer) => (text += c.toString()));
+    const done = runConsole({ core: cockpit.core, team: cockpit.team, log: memoryLogger('warn').log, input, output, actorId: alice });
+    input.write('deploy dev\n');
+    await waitUntil(() => text.includes('[1] Deploy dev'));
+    expect(text).toContain('Elevated risk');
+    expect(text).toContain('no restore drill has ever passed on this stack');
+    expect(text).toContain('delete Deployment (kubernetes) old-worker');
+    input.write('1\n');
+    await waitUntil(() => text.includes('dev deployed'));
+    input.end();
+    await done;
+    await cockpit.close();
+  });
+});
+
+async function waitUntil(check: () => boolean, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
