@@ -1,18 +1,25 @@
 import type { Server } from 'node:http';
 import { Deployer } from '../handlers/deploy';
-import type { Clock, DeliveryLog, InfraEngine } from '../handlers/ports';
+import { UnavailableError } from '../handlers/errors';
+import type { Clock, CodeHost, DeliveryLog, InfraEngine } from '../handlers/ports';
+import { Promoter } from '../handlers/promote';
+import { lookUpRunbook } from '../handlers/runbook';
 import type { Team } from '../handlers/team';
 import { CommandCore } from './commands';
 import type { Config } from './config';
-import { createHttpServer, listen } from './http/server';
-import type { Logger } from './log';
-import { createMetrics, type Metrics } from './metrics';
 import { deployFlow } from './flows/deploy';
+import { githubEventHandler } from './flows/github';
+import { githubHook } from './http/githubHook';
+import { createHttpServer, listen } from './http/server';
+import { fromConfig as githubFromConfig } from './integrations/github';
 import { fromConfig as pulumiFromConfig } from './integrations/pulumi';
 import { FileRunbookLibrary } from './integrations/runbooks';
-import { lookUpRunbook } from '../handlers/runbook';
-import { runbookLookupReply } from './slack/blocks/runbook';
+import type { Logger } from './log';
+import { createMetrics, type Metrics } from './metrics';
 import { createSlackFront, type SlackFront } from './slack/app';
+import { promotionReply } from './slack/blocks/promote';
+import { runbookLookupReply } from './slack/blocks/runbook';
+import { SlackConversation } from './slack/conversation';
 import { openStore, type Store } from './store/connect';
 import { cockpitVersion } from './version';
 
@@ -31,6 +38,8 @@ export interface CockpitDeps {
   engine?: InfraEngine;
   /** How often deploy progress is edited into its message. */
   progressIntervalMs?: number;
+  /** Default: GitHub through Octokit, per `config.github`; absent config disables promote. */
+  codeHost?: CodeHost;
 }
 
 export interface Cockpit {
@@ -41,6 +50,8 @@ export interface Cockpit {
   team: Team;
   slack?: SlackFront;
   server?: Server;
+  /** Resolves when the work started by webhooks after their answer is done (tests, shutdown). */
+  idle(): Promise<void>;
   /** Starts the HTTP server (and Socket Mode when configured); returns the bound port. */
   listen(host?: string): Promise<number>;
   close(): Promise<void>;
@@ -66,13 +77,33 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
   });
   const deploys = deployFlow({ deployer, clock, progressIntervalMs: deps.progressIntervalMs });
   const runbooks = new FileRunbookLibrary(config.runbooks);
+  const codeHost = deps.codeHost ?? (config.github ? githubFromConfig(config.github, { log: deps.log }) : undefined);
+  const promoter =
+    codeHost &&
+    new Promoter({
+      team,
+      codeHost,
+      measure: (stack, branch) => deployer.measure(stack, branch),
+      drills: store.drills,
+      audit: store.audit,
+      clock,
+      programDir: config.pulumi.programDir,
+    });
   const core = new CommandCore(
     { team, audit: store.audit, locks: store.locks, store: store.probe, engine, clock, version: cockpitVersion(), metrics },
     {
-      verbs: { ...deploys.verbs, runbook: async (req) => runbookLookupReply(await lookUpRunbook(runbooks, req.name)) },
+      verbs: {
+        ...deploys.verbs,
+        runbook: async (req) => runbookLookupReply(await lookUpRunbook(runbooks, req.name)),
+        promote: async (req, ctx) => {
+          if (!promoter) throw new UnavailableError('Promotion needs GitHub, which is not configured.', 'Set GITHUB_REPO and GITHUB_TOKEN (or a GitHub App: GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY, GITHUB_APP_INSTALLATION_ID).');
+          return promotionReply(await promoter.promote(req.stack, { actor: ctx.actor, requestId: ctx.requestId }), ctx.requestId);
+        },
+      },
       actions: { ...deploys.actions },
     },
   );
+  const background = new Set<Promise<void>>();
 
   let slack: SlackFront | undefined;
   let server: Server | undefined;
@@ -84,7 +115,39 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
       // In the store, so a retry that lands on another replica is still recognised.
       deliveries: deps.deliveries ?? store.deliveries,
     });
-    server = createHttpServer({ log: deps.log, metrics, store: store.probe, slack: slack.requestListener });
+    const handleGitHubEvent =
+      codeHost && config.github
+        ? githubEventHandler({
+            team,
+            repository: `${config.github.owner}/${config.github.repo}`,
+            codeHost,
+            deployer,
+            audit: store.audit,
+            clock,
+            log: deps.log,
+            deploysChannel: new SlackConversation(slack.app.client, team.channels.deploys),
+            progressIntervalMs: deps.progressIntervalMs,
+          })
+        : undefined;
+    server = createHttpServer({
+      log: deps.log,
+      metrics,
+      store: store.probe,
+      slack: slack.requestListener,
+      hooks: {
+        // Always mounted: without GitHub configured it refuses every delivery, which is what a forger should see.
+        '/hooks/github': githubHook({
+          secret: config.github?.webhookSecret,
+          deliveries: store.deliveries,
+          log: deps.log,
+          handle: async (event, deliveryId) => handleGitHubEvent?.(event, deliveryId),
+          track: (work) => {
+            background.add(work);
+            void work.finally(() => background.delete(work));
+          },
+        }),
+      },
+    });
   }
 
   return {
@@ -95,6 +158,9 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
     team,
     slack,
     server,
+    async idle() {
+      while (background.size > 0) await Promise.all([...background]);
+    },
     async listen(host) {
       if (!server) throw new Error('no HTTP server: Slack is not configured');
       const port = await listen(server, config.port, host);
@@ -103,6 +169,7 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
       return port;
     },
     async close() {
+      await Promise.all([...background]);
       await slack?.stop();
       if (server?.listening) {
         server.closeAllConnections();

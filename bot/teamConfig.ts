@@ -24,6 +24,8 @@ export const stackSchema = z.strictObject({
   deployers: z.array(name).min(1),
   /** A second person with one of these roles must approve each deploy; empty means no approval step. */
   approvers: z.array(name).default([]),
+  /** A restore drill must pass on every promotion PR into this stack. */
+  promotionRequiresDrill: z.boolean().default(false),
 });
 
 export const personSchema = z.strictObject({

@@ -14,7 +14,7 @@ import type {
   StackTarget,
   UpdateResult,
 } from './ports';
-import { assessRisk } from './risk';
+import { assessRisk, type Measurement } from './risk';
 import { displayName, hasAnyRole, type StackSettings, type Team } from './team';
 
 /**
@@ -216,6 +216,28 @@ export class Deployer {
     });
     await this.audit(meta, 'deploy.merge', stack, 'requested', { planId: plan.id, pullRequest: merge.pullRequest, mergeSha: merge.sha, mergedBy: merge.mergedBy });
     return this.run(plan, 'awaiting_confirmation', meta, { confirmedBy: meta.actor.id, approvedBy: meta.actor.id }, onProgress, merge.sha);
+  }
+
+  /**
+   * Previews `stack` with the code of `branch` and measures the risk, for a promotion PR or a PR check: no
+   * plan, no permission check (the code host decides who merges), and an absent engine is an answer, not an error.
+   */
+  async measure(stack: string, branch: string): Promise<Measurement> {
+    const settings = this.stack(stack);
+    const engine = await this.deps.engine.availability();
+    if (!engine.available) return { unavailable: engine.reason };
+    let preview;
+    try {
+      preview = await this.deps.engine.preview({ stack, pulumiStack: settings.pulumiStack, branch });
+    } catch (err) {
+      return { unavailable: `the preview failed: ${err instanceof Error ? err.message : String(err)}` };
+    }
+    const [lastDrill, lastPassedDrill, openIncidents] = await Promise.all([
+      this.deps.drills.latest(stack),
+      this.deps.drills.latestPassed(stack),
+      this.deps.incidents.open(stack),
+    ]);
+    return { preview, risk: assessRisk({ preview, lastDrill, lastPassedDrill, openIncidents, now: this.deps.clock.now() }) };
   }
 
   /** Remembers which message shows the plan, so a press on any replica edits the same one. */

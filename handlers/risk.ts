@@ -1,5 +1,8 @@
 import type { DrillRecord, IncidentSummary, PreviewResult, ResourceChange, RiskAssessment } from './ports';
 
+/** What a stack would do with some code: a preview and its measured risk, or why there is none. */
+export type Measurement = { preview: PreviewResult; risk: RiskAssessment } | { unavailable: string };
+
 /**
  * The measurement shown before a deploy. Risk is fine; unmeasured risk is not: the report says what would be
  * destroyed, how long ago a restore was last proven, and what is already on fire.

@@ -12,6 +12,8 @@ export interface StackSettings {
   deployers: string[];
   /** Roles of which a second person must approve; empty means no approval step. */
   approvers: string[];
+  /** A restore drill must pass on every promotion PR into this stack (integration → staging). */
+  promotionRequiresDrill?: boolean;
 }
 
 export interface Person {

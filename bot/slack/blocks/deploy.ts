@@ -80,6 +80,17 @@ export function resultReply(plan: DeployPlan, result: UpdateResult): Reply {
   return inChannel(`${plan.stack} ${verb}`, blocks);
 }
 
+/** A merged PR is deploying its stack: the deploys channel sees who merged what. */
+export function mergeDeployReply(stack: string, merge: { number: number; htmlUrl: string; mergedBy: string; mergeSha: string }): Reply {
+  return inChannel(`PR #${merge.number} merged: deploying ${stack}`, [
+    section(`:twisted_rightwards_arrows: <${merge.htmlUrl}|PR #${merge.number}> merged by ${escapeMrkdwn(merge.mergedBy)}: deploying *${stack}* at \`${merge.mergeSha.slice(0, 7)}\`…`),
+  ]);
+}
+
+export function mergeDeployRefusedReply(stack: string, merge: { number: number; htmlUrl: string }, why: string): Reply {
+  return inChannel(`PR #${merge.number} merged; ${stack} not deployed`, [section(`:x: <${merge.htmlUrl}|PR #${merge.number}> merged; *${stack}* not deployed.\n${escapeMrkdwn(why)}`)]);
+}
+
 export function cancelledReply(plan: DeployPlan, byId: string): Reply {
   return inChannel(`Deploy ${plan.stack} cancelled`, [section(`:octagonal_sign: Deploy of *${plan.stack}* cancelled by ${mention(byId)} before it started.`), context(`ref \`${plan.id}\``)]);
 }
