@@ -8,7 +8,10 @@ import type {
   DrillHistory,
   EngineProgress,
   IncidentBoard,
+  IncidentSummary,
   InfraEngine,
+  PreviewResult,
+  RiskAssessment,
   StackLock,
   StackLocks,
   StackTarget,
@@ -81,25 +84,9 @@ export class Deployer {
     const settings = this.stack(stack);
     const override = options.freezeOverrideReason?.trim();
 
-    const target = this.target(stack, settings);
-    const preview = await this.deps.engine.preview(target, { onEvent: options.onProgress });
-    const [lastDrill, lastPassedDrill, openIncidents] = await Promise.all([
-      this.deps.drills.latest(stack),
-      this.deps.drills.latestPassed(stack),
-      this.deps.incidents.open(stack),
-    ]);
-    const now = this.deps.clock.now();
-    const risk = assessRisk({ preview, lastDrill, lastPassedDrill, openIncidents, now });
-    const plan = await this.deps.plans.create({
-      id: meta.requestId,
-      stack,
-      requestedBy: meta.actor.id,
-      createdAt: now,
-      status: 'awaiting_confirmation',
-      preview,
-      risk,
-      freezeOverride: override ? { by: meta.actor.id, reason: override } : undefined,
-    });
+    const preview = await this.deps.engine.preview(this.target(stack, settings), { onEvent: options.onProgress });
+    const risk = await this.riskOf(stack, preview);
+    const plan = await this.newPlan(stack, meta, preview, risk, override ? { by: meta.actor.id, reason: override } : undefined);
     await this.audit(meta, 'deploy.preview', stack, 'succeeded', {
       planId: plan.id,
       counts: preview.counts,
@@ -201,19 +188,8 @@ export class Deployer {
         `An approver can deploy through the freeze: /cockpit deploy ${stack} --override-freeze "<reason>"`,
       );
     }
-    const target = this.target(stack, settings);
-    const preview = await this.deps.engine.preview(target);
-    const [lastDrill, lastPassedDrill] = await Promise.all([this.deps.drills.latest(stack), this.deps.drills.latestPassed(stack)]);
-    const now = this.deps.clock.now();
-    const plan = await this.deps.plans.create({
-      id: meta.requestId,
-      stack,
-      requestedBy: meta.actor.id,
-      createdAt: now,
-      status: 'awaiting_confirmation',
-      preview,
-      risk: assessRisk({ preview, lastDrill, lastPassedDrill, openIncidents, now }),
-    });
+    const preview = await this.deps.engine.preview(this.target(stack, settings));
+    const plan = await this.newPlan(stack, meta, preview, await this.riskOf(stack, preview, openIncidents));
     await this.audit(meta, 'deploy.merge', stack, 'requested', { planId: plan.id, pullRequest: merge.pullRequest, mergeSha: merge.sha, mergedBy: merge.mergedBy });
     return this.run(plan, 'awaiting_confirmation', meta, { confirmedBy: meta.actor.id, approvedBy: meta.actor.id }, onProgress, merge.sha);
   }
@@ -226,18 +202,36 @@ export class Deployer {
     const settings = this.stack(stack);
     const engine = await this.deps.engine.availability();
     if (!engine.available) return { unavailable: engine.reason };
-    let preview;
+    let preview: PreviewResult;
     try {
       preview = await this.deps.engine.preview({ stack, pulumiStack: settings.pulumiStack, branch });
     } catch (err) {
       return { unavailable: `the preview failed: ${err instanceof Error ? err.message : String(err)}` };
     }
-    const [lastDrill, lastPassedDrill, openIncidents] = await Promise.all([
+    return { preview, risk: await this.riskOf(stack, preview) };
+  }
+
+  /** The risk report of a preview: what it would destroy, the stack's drills, its open incidents. */
+  private async riskOf(stack: string, preview: PreviewResult, openIncidents?: IncidentSummary[]): Promise<RiskAssessment> {
+    const [lastDrill, lastPassedDrill, incidents] = await Promise.all([
       this.deps.drills.latest(stack),
       this.deps.drills.latestPassed(stack),
-      this.deps.incidents.open(stack),
+      openIncidents ?? this.deps.incidents.open(stack),
     ]);
-    return { preview, risk: assessRisk({ preview, lastDrill, lastPassedDrill, openIncidents, now: this.deps.clock.now() }) };
+    return assessRisk({ preview, lastDrill, lastPassedDrill, openIncidents: incidents, now: this.deps.clock.now() });
+  }
+
+  private newPlan(stack: string, meta: RequestMeta, preview: PreviewResult, risk: RiskAssessment, freezeOverride?: DeployPlan['freezeOverride']): Promise<DeployPlan> {
+    return this.deps.plans.create({
+      id: meta.requestId,
+      stack,
+      requestedBy: meta.actor.id,
+      createdAt: this.deps.clock.now(),
+      status: 'awaiting_confirmation',
+      preview,
+      risk,
+      ...(freezeOverride ? { freezeOverride } : {}),
+    });
   }
 
   /** Remembers which message shows the plan, so a press on any replica edits the same one. */

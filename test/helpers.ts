@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { loadConfig, type Config } from '../bot/config';
 import { createLogger, type Logger } from '../bot/log';
 import { loadTeamConfig } from '../bot/teamConfig';
 import type { Team } from '../handlers/team';
@@ -21,6 +22,22 @@ export function memoryLogger(level = 'debug'): { log: Logger; lines: () => Array
         .split('\n')
         .filter(Boolean)
         .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
+}
+
+/** Cockpit configured for Slack over HTTP against a fake Web API at `apiUrl`, on the in-memory store. */
+export function slackTestConfig(apiUrl: string, secrets: { botToken: string; signingSecret: string }, env: NodeJS.ProcessEnv = {}): Config {
+  return {
+    ...loadConfig({
+      SLACK_BOT_TOKEN: secrets.botToken,
+      SLACK_SIGNING_SECRET: secrets.signingSecret,
+      SLACK_API_URL: apiUrl,
+      SLACK_BOT_ID: 'B0COCKPIT1',
+      SLACK_BOT_USER_ID: 'U0COCKPIT1',
+      PORT: '0',
+      ...env,
+    }),
+    store: { kind: 'sqlite', file: ':memory:' },
   };
 }
 

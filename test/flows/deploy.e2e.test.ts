@@ -7,7 +7,7 @@ import type { ResourceChange } from '../../handlers/ports';
 import { FakeInfraEngine } from '../fakes/pulumiEngine';
 import { startFakeSlackApi, type FakeSlackApi } from '../fakes/slackApi';
 import { sendAction, sendSlashCommand } from '../fakes/slackSigned';
-import { exampleTeam, memoryLogger } from '../helpers';
+import { exampleTeam, memoryLogger, slackTestConfig } from '../helpers';
 
 const SIGNING_SECRET = 'deploy-e2e-secret';
 const BOT_TOKEN = 'xoxb-deploy-e2e';
@@ -19,12 +19,6 @@ const carol = 'U0CAROL001'; // approver
 const pvc: ResourceChange = { op: 'replace', type: 'kubernetes:core/v1:PersistentVolumeClaim', name: 'pg-data', urn: 'urn:pulumi:staging::infra::kubernetes:core/v1:PersistentVolumeClaim::pg-data' };
 const web: ResourceChange = { op: 'update', type: 'kubernetes:apps/v1:Deployment', name: 'web', urn: 'urn:pulumi:staging::infra::kubernetes:apps/v1:Deployment::web' };
 
-function configFor(fake: FakeSlackApi): Config {
-  return {
-    ...loadConfig({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: fake.url, SLACK_BOT_ID: 'B0COCKPIT1', SLACK_BOT_USER_ID: 'U0COCKPIT1', PORT: '0' }),
-    store: { kind: 'sqlite', file: ':memory:' },
-  };
-}
 
 describe('deploy through signed Slack requests', () => {
   let fake: FakeSlackApi;
@@ -35,7 +29,7 @@ describe('deploy through signed Slack requests', () => {
   beforeAll(async () => {
     fake = await startFakeSlackApi({ token: BOT_TOKEN });
     engine = new FakeInfraEngine();
-    cockpit = await createCockpit(configFor(fake), exampleTeam(), { log: memoryLogger('warn').log, engine, progressIntervalMs: 20 });
+    cockpit = await createCockpit(slackTestConfig(fake.url, { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET }), exampleTeam(), { log: memoryLogger('warn').log, engine, progressIntervalMs: 20 });
     url = `http://127.0.0.1:${await cockpit.listen('127.0.0.1')}/slack/events`;
   });
   beforeEach(() => {

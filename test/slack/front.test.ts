@@ -3,7 +3,7 @@ import { createCockpit, type Cockpit } from '../../bot/cockpit';
 import { listen } from '../../bot/http/server';
 import { startFakeSlackApi, type FakeSlackApi } from '../fakes/slackApi';
 import { sendAction, sendEvent, sendSlashCommand } from '../fakes/slackSigned';
-import { exampleTeam, memoryLogger } from '../helpers';
+import { exampleTeam, memoryLogger, slackTestConfig } from '../helpers';
 
 const SIGNING_SECRET = 'test-signing-secret-0123456789';
 const BOT_TOKEN = 'xoxb-test-0000-cockpit';
@@ -17,18 +17,7 @@ describe('Slack front over HTTP', () => {
 
   beforeAll(async () => {
     fake = await startFakeSlackApi({ token: BOT_TOKEN });
-    const config: Config = {
-      ...loadConfig({
-        SLACK_BOT_TOKEN: BOT_TOKEN,
-        SLACK_SIGNING_SECRET: SIGNING_SECRET,
-        SLACK_API_URL: fake.url,
-        SLACK_BOT_ID: 'B0COCKPIT1',
-        SLACK_BOT_USER_ID: 'U0COCKPIT1',
-        PORT: '0',
-      }),
-      store: { kind: 'sqlite', file: ':memory:' },
-    };
-    cockpit = await createCockpit(config, exampleTeam(), { log: logger.log });
+    cockpit = await createCockpit(slackTestConfig(fake.url, { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET }), exampleTeam(), { log: logger.log });
     url = `http://127.0.0.1:${await cockpit.listen('127.0.0.1')}/slack/events`;
   });
   afterEach(() => {
