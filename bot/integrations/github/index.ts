@@ -1,0 +1,6 @@
+/** GitHub: the CodeHost port over Octokit, and the webhook checks the HTTP route uses. */
+export { fromConfig, GitHubCodeHost } from './codeHost';
+export { createGitHubClient, DEFAULT_GITHUB_TIMING } from './client';
+export type { GitHubAuth, GitHubClient, GitHubConfig, GitHubDeps, GitHubTiming } from './client';
+export { parsePullRequestEvent, verifyGitHubSignature } from './webhooks';
+export type { PullRequestEventParse } from './webhooks';
