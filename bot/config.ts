@@ -1,5 +1,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import type { GitHubConfig } from './integrations/github';
+import type { PulumiConfig } from './integrations/pulumi';
 
 /**
  * The process configuration: one zod schema over the environment, validated once at start-up.
@@ -112,24 +114,11 @@ export type Config = {
   consoleUser?: string;
   runbooks: { dir: string; baseUrl?: string };
   replicaId: string;
-  pulumi: PulumiSettings;
+  pulumi: PulumiConfig;
   github?: GitHubSettings;
 };
 
-export type PulumiSettings = {
-  backendUrl?: string;
-  passphrase?: string;
-  secretsProvider?: string;
-  infraRepo: { url: string } | { localDir: string };
-  workDir: string;
-  programDir: string;
-};
-
-export type GitHubSettings = {
-  apiUrl: string;
-  owner: string;
-  repo: string;
-  auth: { kind: 'token'; token: string } | { kind: 'app'; appId: string; privateKey: string; installationId: number };
+export type GitHubSettings = GitHubConfig & {
   /** Unset: POST /hooks/github refuses everything (no secret, no way to tell GitHub from a forger). */
   webhookSecret?: string;
 };
