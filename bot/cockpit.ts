@@ -8,6 +8,7 @@ import type { Team } from '../handlers/team';
 import { CommandCore } from './commands';
 import type { Config } from './config';
 import { deployFlow } from './flows/deploy';
+import { wireEnvironments } from './flows/environments';
 import { githubEventHandler } from './flows/github';
 import { githubHook } from './http/githubHook';
 import { createHttpServer, listen } from './http/server';
@@ -20,6 +21,7 @@ import { createSlackFront, type SlackFront } from './slack/app';
 import { promotionReply } from './slack/blocks/promote';
 import { runbookLookupReply } from './slack/blocks/runbook';
 import { SlackConversation } from './slack/conversation';
+import type { Scheduler } from './scheduler';
 import { openStore, type Store } from './store/connect';
 import { cockpitVersion } from './version';
 
@@ -46,6 +48,8 @@ export interface Cockpit {
   core: CommandCore;
   store: Store;
   deployer: Deployer;
+  /** Ephemeral-stack expiry and staging's schedule; started by `listen`, one replica at a time runs each job. */
+  scheduler: Scheduler;
   metrics: Metrics;
   team: Team;
   slack?: SlackFront;
@@ -64,6 +68,18 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
   const metrics = deps.metrics ?? createMetrics();
   const store = await openStore(config.store, { clock, log: deps.log });
   const engine = deps.engine ?? pulumiFromConfig(config.pulumi, { log: deps.log, clock });
+  let slack: SlackFront | undefined;
+  const environments = wireEnvironments({
+    team,
+    engine,
+    store,
+    clock,
+    owner: config.replicaId,
+    log: deps.log,
+    // Asked for when a job posts: the Slack front is built after the core.
+    deploysChannel: () => (slack ? new SlackConversation(slack.app.client, team.channels.deploys) : undefined),
+    progressIntervalMs: deps.progressIntervalMs,
+  });
   const deployer = new Deployer({
     team,
     engine,
@@ -74,6 +90,7 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
     audit: store.audit,
     clock,
     owner: config.replicaId,
+    onDeployed: (stack, meta) => environments.keeper.adoptDeployed(stack, meta),
   });
   const deploys = deployFlow({ deployer, clock, progressIntervalMs: deps.progressIntervalMs });
   const runbooks = new FileRunbookLibrary(config.runbooks);
@@ -90,22 +107,22 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
       programDir: config.pulumi.programDir,
     });
   const core = new CommandCore(
-    { team, audit: store.audit, locks: store.locks, store: store.probe, engine, clock, version: cockpitVersion(), metrics },
+    { team, audit: store.audit, locks: store.locks, store: store.probe, engine, environments: store.environments, clock, version: cockpitVersion(), metrics },
     {
       verbs: {
         ...deploys.verbs,
+        ...environments.verbs,
         runbook: async (req) => runbookLookupReply(await lookUpRunbook(runbooks, req.name)),
         promote: async (req, ctx) => {
           if (!promoter) throw new UnavailableError('Promotion needs GitHub, which is not configured.', 'Set GITHUB_REPO and GITHUB_TOKEN (or a GitHub App: GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY, GITHUB_APP_INSTALLATION_ID).');
           return promotionReply(await promoter.promote(req.stack, { actor: ctx.actor, requestId: ctx.requestId }), ctx.requestId);
         },
       },
-      actions: { ...deploys.actions },
+      actions: { ...deploys.actions, ...environments.actions },
     },
   );
   const background = new Set<Promise<void>>();
 
-  let slack: SlackFront | undefined;
   let server: Server | undefined;
   if (config.slack) {
     slack = createSlackFront(config.slack, {
@@ -154,6 +171,7 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
     core,
     store,
     deployer,
+    scheduler: environments.scheduler,
     metrics,
     team,
     slack,
@@ -165,10 +183,12 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
       if (!server) throw new Error('no HTTP server: Slack is not configured');
       const port = await listen(server, config.port, host);
       await slack?.start();
+      environments.scheduler.start();
       deps.log.info({ port, mode: config.slack?.appToken ? 'socket' : 'http' }, 'cockpit listening');
       return port;
     },
     async close() {
+      await environments.scheduler.stop();
       await Promise.all([...background]);
       await slack?.stop();
       if (server?.listening) {

@@ -1,5 +1,5 @@
 import { InputError, isCockpitError, NotAvailableYetError } from '../handlers/errors';
-import type { Actor, AuditLog, Clock, InfraEngine, Logger, StackLocks, StoreProbe } from '../handlers/ports';
+import type { Actor, AuditLog, Clock, Environments, InfraEngine, Logger, StackLocks, StoreProbe } from '../handlers/ports';
 import { getStatus } from '../handlers/status';
 import type { Team } from '../handlers/team';
 import { parseCommand, type CommandRequest, type Verb } from './router';
@@ -47,6 +47,7 @@ export interface CoreDeps {
   locks: StackLocks;
   store: StoreProbe;
   engine: InfraEngine;
+  environments: Environments;
   clock: Clock;
   version: string;
   metrics?: Metrics;

@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { validateDetailed } from 'node-cron';
 import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
+import { checkAvailability, isTimeZone, type CronSchedule } from '../handlers/availability';
+import { parseDurationMinutes } from './router/tokens';
 
 /**
  * The team's settings: a versioned YAML file (COCKPIT_CONFIG, default ./cockpit.yml) kept in git beside the
@@ -10,6 +13,50 @@ import { z } from 'zod';
 const slackUserId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id like U012ABCDEF');
 const slackChannelId = z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a Slack channel id like C012ABCDEF');
 const name = z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'must be lowercase letters, digits and dashes');
+
+/** Five cron fields (minute hour day-of-month month day-of-week) as node-cron reads them, parsed once here. */
+const cronSchedule = z.string().transform((written, ctx): CronSchedule => {
+  const expression = written.trim();
+  if (expression.split(/\s+/).length === 6) {
+    ctx.addIssue({ code: 'custom', message: 'has a seconds field: schedules work to the minute (minute hour day month weekday)' });
+    return z.NEVER;
+  }
+  const parsed = validateDetailed(expression);
+  if (!parsed.valid || !parsed.fields) {
+    ctx.addIssue({ code: 'custom', message: `is not a cron expression: ${parsed.errors.map((e) => e.message).join('; ')}` });
+    return z.NEVER;
+  }
+  const { minute, hour, dayOfMonth, month, dayOfWeek } = parsed.fields;
+  return { expression, fields: { minute, hour, dayOfMonth, month, dayOfWeek } };
+});
+
+/** When a long-lived stack (staging) is up; checked to keep it up at least two working days every week. */
+export const availabilitySchema = z
+  .strictObject({
+    /** IANA zone the cron times are read in. */
+    timezone: z.string().refine(isTimeZone, 'must be an IANA time zone like Europe/Paris or UTC'),
+    /** When Cockpit brings the stack up. */
+    up: cronSchedule,
+    /** When Cockpit tears it down. */
+    down: cronSchedule,
+    /** How long before a tear-down the deploys channel is reminded: 5m to 24h, 30m when absent. */
+    remindBefore: z
+      .string()
+      .optional()
+      .transform((text, ctx) => {
+        const minutes = text === undefined ? 30 : parseDurationMinutes(text);
+        if (minutes === undefined || minutes < 5 || minutes > 24 * 60) {
+          ctx.addIssue({ code: 'custom', message: 'must be a duration from 5m to 24h, like 30m or 1h' });
+          return z.NEVER;
+        }
+        return minutes;
+      }),
+  })
+  .transform(({ timezone, up, down, remindBefore }) => ({ timezone, up, down, remindBeforeMinutes: remindBefore }))
+  .superRefine((availability, ctx) => {
+    const check = checkAvailability(availability);
+    if (!check.ok) ctx.addIssue({ code: 'custom', message: `the schedule ${check.problem}` });
+  });
 
 export const stackSchema = z.strictObject({
   /** The infra repo branch whose code this stack runs. */
@@ -26,6 +73,8 @@ export const stackSchema = z.strictObject({
   approvers: z.array(name).default([]),
   /** A restore drill must pass on every promotion PR into this stack. */
   promotionRequiresDrill: z.boolean().default(false),
+  /** Cockpit brings the stack up and tears it down on this schedule (staging). */
+  availability: availabilitySchema.optional(),
 });
 
 export const personSchema = z.strictObject({
@@ -53,6 +102,14 @@ export const teamConfigSchema = z
           path: ['stacks', stack, 'promotesFrom'],
           message: `names unknown stack "${s.promotesFrom}" (known: ${Object.keys(cfg.stacks).join(', ')})`,
         });
+      }
+      if (s.availability && s.ephemeral) {
+        ctx.addIssue({ code: 'custom', path: ['stacks', stack, 'availability'], message: 'an ephemeral stack lives by its TTL (/cockpit up --ttl); a schedule is for a long-lived stack like staging' });
+      }
+      // The end of the promotion chain is production: a typo must never have Cockpit tear it down every night.
+      const promotedFurther = Object.values(cfg.stacks).some((other) => other.promotesFrom === stack);
+      if (s.availability && s.promotesFrom !== undefined && !promotedFurther) {
+        ctx.addIssue({ code: 'custom', path: ['stacks', stack, 'availability'], message: `${stack} ends the promotion chain (production): Cockpit never tears it down` });
       }
     }
     const seen = new Set<string>();

@@ -18,6 +18,7 @@ import type {
   UpdateResult,
 } from './ports';
 import { assessRisk, type Measurement } from './risk';
+import { describeLock, withStackLock } from './stackLock';
 import { displayName, hasAnyRole, type StackSettings, type Team } from './team';
 
 /**
@@ -37,6 +38,8 @@ export interface DeployDeps {
   clock: Clock;
   /** This replica's id, written on the locks it takes so a crashed replica's lock can be told apart. */
   owner: string;
+  /** Told after every run that may have created resources (EnvironmentKeeper.adoptDeployed gives ephemeral stacks a TTL). */
+  onDeployed?(stack: string, meta: RequestMeta): Promise<unknown>;
   timing?: Partial<DeployTiming>;
 }
 
@@ -248,9 +251,7 @@ export class Deployer {
 
   /** "locked by Bob since 14:02 UTC (12m) for deploy, ref r-…": what a refused person needs to know. */
   describeLock(lock: StackLock): string {
-    const ageMin = Math.max(0, Math.round((this.deps.clock.now().getTime() - lock.acquiredAt.getTime()) / 60_000));
-    const since = lock.acquiredAt.toISOString().slice(11, 16);
-    return `${lock.stack} is locked by ${displayName(this.deps.team, lock.holder)} since ${since} UTC (${ageMin}m) for ${lock.purpose}, ref ${lock.requestId}`;
+    return describeLock(this.deps.team, lock, this.deps.clock.now());
   }
 
   // --- the run ------------------------------------------------------------------------------------------
@@ -264,29 +265,13 @@ export class Deployer {
     revision = plan.preview.revision,
   ): Promise<{ plan: DeployPlan; result: UpdateResult }> {
     const settings = this.stack(plan.stack);
-    const attempt = await this.deps.locks.acquire({ stack: plan.stack, holder: meta.actor.id, purpose: 'deploy', requestId: plan.id, owner: this.deps.owner });
-    if (!attempt.acquired) {
-      await this.audit(meta, 'deploy.start', plan.stack, 'refused', { planId: plan.id, lockedBy: attempt.heldBy.holder, lockRequestId: attempt.heldBy.requestId });
-      throw new ConflictError(this.describeLock(attempt.heldBy), 'Press Deploy again when it is free, or see /cockpit status.');
-    }
-    let heartbeat: NodeJS.Timeout | undefined;
-    try {
+    const target = this.target(plan.stack, settings);
+    const lockDeps = { locks: this.deps.locks, engine: this.deps.engine, owner: this.deps.owner, heartbeatMs: this.timing.heartbeatMs };
+    const locked = await withStackLock(lockDeps, { target, holder: meta.actor.id, purpose: 'deploy', requestId: plan.id }, async () => {
       const running = await this.deps.plans.transition(plan.id, [from], 'running', patch);
       if (!running) throw this.movedOn(plan.id);
       await this.audit(meta, 'deploy.start', plan.stack, 'started', { planId: plan.id, revision });
       onProgress?.({ done: 0, total: plan.preview.steps });
-
-      const target = this.target(plan.stack, settings);
-      heartbeat = setInterval(() => {
-        this.deps.locks.heartbeat(plan.stack, plan.id).then(
-          (ours) => {
-            // Someone broke our lock: another operation may start, so this one must stop.
-            if (!ours) this.deps.engine.cancel(target).catch(() => undefined);
-          },
-          () => undefined, // a store blip: the next beat tries again, and staleness needs several misses
-        );
-      }, this.timing.heartbeatMs);
-      heartbeat.unref();
 
       let result: UpdateResult;
       try {
@@ -298,15 +283,19 @@ export class Deployer {
         throw err;
       }
       return { plan: await this.finish(plan, result, meta), result };
-    } finally {
-      if (heartbeat) clearInterval(heartbeat);
-      await this.deps.locks.release(plan.stack, plan.id);
+    });
+    if (!locked.acquired) {
+      await this.audit(meta, 'deploy.start', plan.stack, 'refused', { planId: plan.id, lockedBy: locked.heldBy.holder, lockRequestId: locked.heldBy.requestId });
+      throw new ConflictError(this.describeLock(locked.heldBy), 'Press Deploy again when it is free, or see /cockpit status.');
     }
+    return locked.value;
   }
 
   private async finish(plan: DeployPlan, result: UpdateResult, meta: RequestMeta): Promise<DeployPlan> {
     const status = result.outcome === 'succeeded' ? 'succeeded' : result.outcome === 'cancelled' ? 'cancelled' : 'failed';
     const done = await this.deps.plans.transition(plan.id, ['running'], status, { result });
+    // Even a failed or cancelled run may have created part of the stack.
+    await this.deps.onDeployed?.(plan.stack, meta);
     await this.audit(meta, 'deploy.finish', plan.stack, status, {
       planId: plan.id,
       durationMs: result.durationMs,

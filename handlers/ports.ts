@@ -496,3 +496,40 @@ export interface IncidentBoard {
   /** Open incidents, newest first; with a stack, only those that affect it. */
   open(stack?: string): Promise<IncidentSummary[]>;
 }
+
+export type EnvironmentState = 'up' | 'down';
+
+/** A stack Cockpit brings up and tears down: an ephemeral one with a TTL, or one that follows a schedule. */
+export interface Environment {
+  stack: string;
+  state: EnvironmentState;
+  /** When Cockpit tears it down: the end of its TTL, or its schedule's next down time; absent when down. */
+  expiresAt?: Date;
+  /** When the channel was warned of the tear-down at `expiresAt`; cleared whenever `expiresAt` moves. */
+  warnedAt?: Date;
+  /** Who brought it up last: an actor id, or `schedule`. */
+  upBy: string;
+  /** When its state or its expiry last changed (a warning does not count). */
+  updatedAt: Date;
+}
+
+/** Environments' state and expiry, in the store so every replica's scheduler sees the same. */
+export interface Environments {
+  get(stack: string): Promise<Environment | undefined>;
+  /** Every environment Cockpit has a record of, by stack name. */
+  list(): Promise<Environment[]>;
+  /** Writes the record whole, stamping `updatedAt`; callers hold the stack's lock. */
+  put(environment: Omit<Environment, 'updatedAt'>): Promise<Environment>;
+  /** Writes the record only when the stack has none yet; false when one exists (and it is left alone). */
+  create(environment: Omit<Environment, 'updatedAt'>): Promise<boolean>;
+  /**
+   * Marks the tear-down at `expiresAt` as announced, when it is still the one due and nobody announced it yet:
+   * of racing replicas exactly one gets true and posts the warning.
+   */
+  markWarned(stack: string, expiresAt: Date, at: Date): Promise<boolean>;
+  /**
+   * Moves the tear-down from `from` to `to` and clears the warning, when it is still due at `from`: undefined
+   * when someone moved it first or the environment is down (two people pressing Keep extend it once).
+   */
+  moveExpiry(stack: string, from: Date, to: Date): Promise<Environment | undefined>;
+}

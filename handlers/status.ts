@@ -1,4 +1,4 @@
-import type { Clock, EngineAvailability, InfraEngine, StackLock, StackLocks, StoreHealth, StoreProbe } from './ports';
+import type { Clock, EngineAvailability, Environment, Environments, InfraEngine, StackLock, StackLocks, StoreHealth, StoreProbe } from './ports';
 import type { Team } from './team';
 
 /** The state of Cockpit at a glance: what `/cockpit status` answers. */
@@ -9,6 +9,8 @@ export interface StatusReport {
     branch: string;
     ephemeral: boolean;
     lock?: StackLock & { ageMs: number };
+    /** Up or down, and until when, for stacks Cockpit brings up and tears down (ephemeral, scheduled). */
+    environment?: Environment;
   }>;
   store: StoreHealth;
   /** Whether deploys can run here (the Pulumi CLI); shown, never fatal. */
@@ -21,19 +23,22 @@ export interface StatusDeps {
   locks: StackLocks;
   store: StoreProbe;
   engine: InfraEngine;
+  environments: Environments;
   clock: Clock;
   version: string;
 }
 
 export async function getStatus(deps: StatusDeps): Promise<StatusReport> {
   const now = deps.clock.now();
-  const [store, engine, locks] = await Promise.all([
+  const [store, engine, locks, environments] = await Promise.all([
     deps.store.health(),
     deps.engine.availability(),
     // A store that is down must not hide the rest of the report: its health already says why.
     deps.locks.list().catch(() => [] as StackLock[]),
+    deps.environments.list().catch(() => [] as Environment[]),
   ]);
   const byStack = new Map(locks.map((l) => [l.stack, l]));
+  const envByStack = new Map(environments.map((e) => [e.stack, e]));
   return {
     version: deps.version,
     stacks: Object.entries(deps.team.stacks).map(([name, s]) => {
@@ -43,6 +48,7 @@ export async function getStatus(deps: StatusDeps): Promise<StatusReport> {
         branch: s.branch,
         ephemeral: s.ephemeral,
         lock: lock && { ...lock, ageMs: now.getTime() - lock.acquiredAt.getTime() },
+        environment: envByStack.get(name),
       };
     }),
     store,

@@ -1,3 +1,5 @@
+import type { Availability } from './availability';
+
 /**
  * The team as the domain sees it: stacks, channels and people. bot/teamConfig.ts validates the YAML file into
  * this shape; the domain never reads files.
@@ -14,6 +16,8 @@ export interface StackSettings {
   approvers: string[];
   /** A restore drill must pass on every promotion PR into this stack (integration → staging). */
   promotionRequiresDrill?: boolean;
+  /** When the stack must be up (staging): Cockpit brings it up and tears it down on this schedule. */
+  availability?: Availability;
 }
 
 export interface Person {

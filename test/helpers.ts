@@ -1,5 +1,9 @@
 import { join } from 'node:path';
+import type { CoreDeps } from '../bot/commands';
 import { loadConfig, type Config } from '../bot/config';
+import type { Store } from '../bot/store/connect';
+import type { Clock } from '../handlers/ports';
+import { FakeInfraEngine } from './fakes/pulumiEngine';
 import { createLogger, type Logger } from '../bot/log';
 import { loadTeamConfig } from '../bot/teamConfig';
 import type { Team } from '../handlers/team';
@@ -38,6 +42,21 @@ export function slackTestConfig(apiUrl: string, secrets: { botToken: string; sig
       ...env,
     }),
     store: { kind: 'sqlite', file: ':memory:' },
+  };
+}
+
+/** What CommandCore needs, from a store and the example team; tests override what they look at. */
+export function coreDeps(store: Store, clock: Clock, overrides: Partial<CoreDeps> = {}): CoreDeps {
+  return {
+    team: exampleTeam(),
+    audit: store.audit,
+    locks: store.locks,
+    store: store.probe,
+    engine: new FakeInfraEngine(),
+    environments: store.environments,
+    clock,
+    version: '1.0.0',
+    ...overrides,
   };
 }
 

@@ -9,4 +9,7 @@ export const ACTIONS = {
   deployConfirm: 'deploy.confirm',
   deployApprove: 'deploy.approve',
   deployCancel: 'deploy.cancel',
+  environmentKeep: 'environment.keep',
+  environmentDown: 'environment.down',
+  environmentDownCancel: 'environment.down_cancel',
 } as const;

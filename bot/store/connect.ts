@@ -9,6 +9,7 @@ import {
   type DeliveryLog,
   type DeployPlans,
   type DrillHistory,
+  type Environments,
   type IncidentBoard,
   type Leases,
   type Logger,
@@ -21,6 +22,7 @@ import { type Database, type StoreDialect } from './db';
 import { DELIVERY_PURGE_EVERY, SqlDeliveryLog } from './deliveryLog';
 import { SqlDeployPlans } from './deployPlans';
 import { SqlDrillHistory } from './drillHistory';
+import { SqlEnvironments } from './environments';
 import { SqlIncidentBoard, SqlIncidents } from './incidentBoard';
 import { SqlLeases } from './leases';
 import { InCodeMigrationProvider, storeMigrations } from './migrations';
@@ -60,6 +62,8 @@ export interface Store {
   incidentWriter: SqlIncidents;
   /** Slack delivery keys, shared by every replica. */
   deliveries: DeliveryLog;
+  /** Ephemeral and scheduled stacks: up or down, and when they are torn down. */
+  environments: Environments;
   probe: StoreProbe;
   /** Applies pending migrations; returns the names applied. openStore has already done it. */
   migrate(): Promise<string[]>;
@@ -116,6 +120,7 @@ export function createStore(config: StoreConfig, deps: StoreDeps, options: Store
     incidents: new SqlIncidentBoard(db),
     incidentWriter: new SqlIncidents(db, deps.clock),
     deliveries: new SqlDeliveryLog(db, deps.clock, { purgeEvery: opts.deliveryPurgeEvery, log: deps.log, secrets }),
+    environments: new SqlEnvironments(db, deps.clock),
     probe: new SqlStoreProbe(db, dialect, getMigrator, { timeoutMs: opts.healthTimeoutMs, secrets }),
     async migrate() {
       try {

@@ -19,6 +19,7 @@ export interface Database {
   drill_runs: DrillRunsTable;
   incidents: IncidentsTable;
   deliveries: DeliveriesTable;
+  environments: EnvironmentsTable;
 }
 
 export interface AuditLogTable {
@@ -96,6 +97,16 @@ export interface IncidentsTable {
 export interface DeliveriesTable {
   key: string;
   expires_at: string;
+}
+
+/** Stacks Cockpit brings up and tears down; absent times are NULL. */
+export interface EnvironmentsTable {
+  stack: string;
+  state: string;
+  expires_at: string | null;
+  warned_at: string | null;
+  up_by: string;
+  updated_at: string;
 }
 
 export type StoreDialect = 'sqlite' | 'postgres';

@@ -2,8 +2,7 @@ import { CommandCore, type RequestContext } from '../../bot/commands';
 import { createMetrics } from '../../bot/metrics';
 import { openStore, type Store } from '../../bot/store/connect';
 import { ConflictError } from '../../handlers/errors';
-import { FakeInfraEngine } from '../fakes/pulumiEngine';
-import { exampleTeam, manualClock, memoryLogger } from '../helpers';
+import { coreDeps, exampleTeam, manualClock, memoryLogger } from '../helpers';
 
 describe('CommandCore', () => {
   let store: Store;
@@ -17,7 +16,7 @@ describe('CommandCore', () => {
 
   function core(extra: ConstructorParameters<typeof CommandCore>[1] = {}) {
     const metrics = createMetrics({ collectProcessMetrics: false });
-    const c = new CommandCore({ team, audit: store.audit, locks: store.locks, store: store.probe, engine: new FakeInfraEngine(), clock, version: '9.9.9', metrics }, extra);
+    const c = new CommandCore(coreDeps(store, clock, { team, version: '9.9.9', metrics }), extra);
     return { core: c, metrics };
   }
 

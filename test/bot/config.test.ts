@@ -119,3 +119,73 @@ describe('team config (cockpit.yml)', () => {
     expect(() => loadTeamConfig('/nonexistent/cockpit.yml')).toThrow(/cannot read the file: ENOENT/);
   });
 });
+
+describe('team config: a staging availability schedule', () => {
+  const example = readFileSync(join(root, 'cockpit.yml'), 'utf8');
+  /** The shipped, commented-out example, switched on: what a team does to use it. */
+  const withSchedule = example.replace(/^ {4}# (availability:| {2}timezone:| {2}up:| {2}down:| {2}remindBefore:)/gm, '    $1');
+  const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
+
+  function problems(text: string): string[] {
+    try {
+      parseTeamConfig(text, 'cockpit.yml');
+    } catch (err) {
+      if (err instanceof TeamConfigError) return err.problems;
+      throw err;
+    }
+    throw new Error('expected the config to be rejected');
+  }
+
+  test('the shipped example is off by default, and valid once uncommented', () => {
+    expect(loadTeamConfig(join(root, 'cockpit.yml')).stacks.staging?.availability).toBeUndefined();
+    expect(withSchedule).not.toBe(example);
+    const staging = parseTeamConfig(withSchedule).stacks.staging!;
+    expect(staging.availability).toMatchObject({
+      timezone: 'Europe/Paris',
+      up: { expression: '0 7 * * 1-5', fields: { minute: [0], hour: [7], dayOfWeek: [1, 2, 3, 4, 5] } },
+      down: { expression: '0 20 * * 1-5', fields: { hour: [20] } },
+      remindBeforeMinutes: 30,
+    });
+  });
+
+  test('remindBefore defaults to 30 minutes and takes a duration', () => {
+    expect(parseTeamConfig(withSchedule.replace(/^ {6}remindBefore: 30m\n/m, '')).stacks.staging?.availability?.remindBeforeMinutes).toBe(30);
+    expect(parseTeamConfig(withSchedule.replace('remindBefore: 30m', 'remindBefore: 1h30m')).stacks.staging?.availability?.remindBeforeMinutes).toBe(90);
+  });
+
+  test('a schedule that does not keep staging up two days every week is refused, at its line', () => {
+    const text = withSchedule.replace('up: "0 7 * * 1-5"', 'up: "0 7 * * 1"').replace('down: "0 20 * * 1-5"', 'down: "0 20 * * 1"');
+    expect(problems(text)).toEqual([
+      `cockpit.yml:${lineOf(text, '    availability:')}: stacks.staging.availability: the schedule guarantees only 1 day (Mon) in the week of 2026-01-05; every week needs 2 days with staging up 8 hours in a row between midnight and midnight Europe/Paris`,
+    ]);
+  });
+
+  test('DST is part of the check: a time skipped in spring loses its day', () => {
+    const text = withSchedule.replace('up: "0 7 * * 1-5"', 'up: "30 2 * * 0,3"').replace('down: "0 20 * * 1-5"', 'down: "30 23 * * 0,3"');
+    expect(problems(text)[0]).toMatch(/stacks\.staging\.availability: the schedule guarantees only 1 day \(Wed\) in the week of 2026-03-23;/);
+  });
+
+  test('bad zones, cron expressions and durations are named at their own lines', () => {
+    const text = withSchedule
+      .replace('timezone: Europe/Paris', 'timezone: Paris')
+      .replace('up: "0 7 * * 1-5"', 'up: "0 25 * * 1-5"')
+      .replace('down: "0 20 * * 1-5"', 'down: "0 0 20 * * 1-5"')
+      .replace('remindBefore: 30m', 'remindBefore: 2m');
+    expect(problems(text)).toEqual([
+      `cockpit.yml:${lineOf(text, 'timezone: Paris')}: stacks.staging.availability.timezone: must be an IANA time zone like Europe/Paris or UTC`,
+      `cockpit.yml:${lineOf(text, 'up: "0 25')}: stacks.staging.availability.up: is not a cron expression: 25 is a invalid expression for hour`,
+      `cockpit.yml:${lineOf(text, 'down: "0 0 20')}: stacks.staging.availability.down: has a seconds field: schedules work to the minute (minute hour day month weekday)`,
+      `cockpit.yml:${lineOf(text, 'remindBefore: 2m')}: stacks.staging.availability.remindBefore: must be a duration from 5m to 24h, like 30m or 1h`,
+    ]);
+  });
+
+  test('an ephemeral stack has a TTL, not a schedule; production never gets one', () => {
+    const schedule = ['    availability:', '      timezone: UTC', '      up: "0 7 * * *"', '      down: "0 20 * * *"', ''].join('\n');
+    const onDev = example.replace('    deployers: [engineer]    # roles', `${schedule}    deployers: [engineer]    # roles`);
+    expect(problems(onDev)).toEqual([
+      `cockpit.yml:${lineOf(onDev, '    availability:')}: stacks.dev.availability: an ephemeral stack lives by its TTL (/cockpit up --ttl); a schedule is for a long-lived stack like staging`,
+    ]);
+    const onProd = example.replace('    approvers: [approver]', `${schedule}    approvers: [approver]`);
+    expect(problems(onProd)).toEqual([`cockpit.yml:${lineOf(onProd, '    availability:')}: stacks.prod.availability: prod ends the promotion chain (production): Cockpit never tears it down`]);
+  });
+});

@@ -4,8 +4,7 @@ import { renderBlocks, mrkdwnToText } from '../../bot/console/render';
 import { runConsole } from '../../bot/console/repl';
 import { actions, button, context, fields, header, section } from '../../bot/slack/blocks/reply';
 import { openStore, type Store } from '../../bot/store/connect';
-import { FakeInfraEngine } from '../fakes/pulumiEngine';
-import { exampleTeam, manualClock, memoryLogger } from '../helpers';
+import { coreDeps, exampleTeam, manualClock, memoryLogger } from '../helpers';
 
 describe('Block Kit rendered as text', () => {
   test('sections, fields, context, dividers and buttons as numbered choices', () => {
@@ -59,7 +58,7 @@ describe('the console', () => {
     const output = new PassThrough();
     let text = '';
     output.on('data', (c: Buffer) => (text += c.toString()));
-    const c = core ?? new CommandCore({ team, audit: store.audit, locks: store.locks, store: store.probe, engine: new FakeInfraEngine(), clock, version: '1.0.0' });
+    const c = core ?? new CommandCore(coreDeps(store, clock, { team }));
     const done = runConsole({ core: c, team, log: memoryLogger().log, input, output, actorId: 'U0ALICE001' });
     for (const line of lines) input.write(`${line}\n`);
     input.end();
@@ -80,7 +79,7 @@ describe('the console', () => {
   test('buttons are numbered choices that run the action as the current person', async () => {
     const presses: string[] = [];
     const core = new CommandCore(
-      { team, audit: store.audit, locks: store.locks, store: store.probe, engine: new FakeInfraEngine(), clock, version: '1' },
+      coreDeps(store, clock, { team }),
       {
         verbs: {
           cancel: async (req) => ({

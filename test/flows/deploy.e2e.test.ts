@@ -173,6 +173,10 @@ describe('deploy in the local console', () => {
     expect(text).toContain('delete Deployment (kubernetes) old-worker');
     input.write('1\n');
     await waitUntil(() => text.includes('dev deployed'));
+    // dev is ephemeral: what the deploy brought up now has an expiry, so it cannot be forgotten and left billing.
+    expect(await cockpit.store.environments.get('dev')).toMatchObject({ state: 'up', upBy: alice });
+    input.write('status\n');
+    await waitUntil(() => /dev · branch dev · ephemeral · up, torn down in (4h|3h 59m)/.test(text));
     input.end();
     await done;
     await cockpit.close();

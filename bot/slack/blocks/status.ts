@@ -4,10 +4,16 @@ import { context, fields, formatDuration, header, mention, section, type Reply }
 export function statusReply(report: StatusReport): Reply {
   const stackLines = report.stacks.map((s) => {
     const kind = s.ephemeral ? 'ephemeral' : 'long-lived';
+    const env = s.environment;
+    const upDown = !env
+      ? ''
+      : env.state === 'up'
+        ? ` · up${env.expiresAt ? `, torn down in ${formatDuration(env.expiresAt.getTime() - report.generatedAt.getTime())}` : ''}`
+        : ' · down';
     const lock = s.lock
       ? `:lock: ${s.lock.purpose} by ${mention(s.lock.holder)} for ${formatDuration(s.lock.ageMs)} (ref ${s.lock.requestId})`
       : 'free';
-    return `*${s.name}* · branch \`${s.branch}\` · ${kind} · ${lock}`;
+    return `*${s.name}* · branch \`${s.branch}\` · ${kind}${upDown} · ${lock}`;
   });
   const store = report.store;
   const storeText = store.reachable

@@ -2,6 +2,7 @@ import { type Migration, type MigrationProvider } from 'kysely';
 import { type StoreDialect } from '../db';
 import { initialSchema } from './0001_initial';
 import { deploysSchema } from './0002_deploys';
+import { environmentsSchema } from './0003_environments';
 
 /**
  * Every migration, in order of their names. They live in code, not in a folder the Migrator scans, so the
@@ -12,6 +13,7 @@ export function storeMigrations(dialect: StoreDialect): Record<string, Migration
   return {
     '0001_initial': initialSchema(dialect),
     '0002_deploys': deploysSchema(dialect),
+    '0003_environments': environmentsSchema(dialect),
   };
 }
 

@@ -1,0 +1,58 @@
+import type { InfraEngine, StackLock, StackLocks, StackTarget } from './ports';
+import { displayName, type Team } from './team';
+
+/**
+ * Running an engine operation under a stack's lock, shared by every capability that changes a stack (deploy,
+ * up, down, scheduled tear-downs), so that one operation at a time runs on a stack whichever capability
+ * started it. The owner renews the lock's heartbeat while it works; if someone breaks the lock (a person
+ * judging it stale), another operation may start, so this one is cancelled rather than left to race it.
+ */
+
+export interface StackLockDeps {
+  locks: StackLocks;
+  engine: InfraEngine;
+  /** This replica's id, written on the lock so a crashed replica's lock can be told apart. */
+  owner: string;
+  heartbeatMs: number;
+}
+
+export interface StackLockRequest {
+  target: StackTarget;
+  /** Actor id, or `scheduler` for what the schedule does. */
+  holder: string;
+  /** Shown to whoever is refused: "deploy", "up", "destroy". */
+  purpose: string;
+  requestId: string;
+}
+
+export type Locked<T> = { acquired: true; value: T } | { acquired: false; heldBy: StackLock };
+
+/** Takes the lock, runs `work` with a heartbeat, and always releases; when the lock is held, says by whom. */
+export async function withStackLock<T>(deps: StackLockDeps, request: StackLockRequest, work: () => Promise<T>): Promise<Locked<T>> {
+  const { target } = request;
+  const attempt = await deps.locks.acquire({ stack: target.stack, holder: request.holder, purpose: request.purpose, requestId: request.requestId, owner: deps.owner });
+  if (!attempt.acquired) return { acquired: false, heldBy: attempt.heldBy };
+  const heartbeat = setInterval(() => {
+    deps.locks.heartbeat(target.stack, request.requestId).then(
+      (ours) => {
+        // Someone broke our lock: another operation may start, so this one must stop.
+        if (!ours) deps.engine.cancel(target).catch(() => undefined);
+      },
+      () => undefined, // a store blip: the next beat tries again, and staleness needs several misses
+    );
+  }, deps.heartbeatMs);
+  heartbeat.unref();
+  try {
+    return { acquired: true, value: await work() };
+  } finally {
+    clearInterval(heartbeat);
+    await deps.locks.release(target.stack, request.requestId);
+  }
+}
+
+/** "staging is locked by Bob since 14:02 UTC (12m) for deploy, ref r-…": what a refused person needs to know. */
+export function describeLock(team: Team, lock: StackLock, now: Date): string {
+  const ageMin = Math.max(0, Math.round((now.getTime() - lock.acquiredAt.getTime()) / 60_000));
+  const since = lock.acquiredAt.toISOString().slice(11, 16);
+  return `${lock.stack} is locked by ${displayName(team, lock.holder)} since ${since} UTC (${ageMin}m) for ${lock.purpose}, ref ${lock.requestId}`;
+}
