@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'pg';
-import { type StoreConfig } from '../../bot/store/connect';
+import { openStore, type Store, type StoreConfig } from '../../bot/store/connect';
 
 /** A database of its own for one test: created empty, dropped afterwards. */
 export interface ScratchDatabase {
@@ -112,4 +112,31 @@ export class ManualClock {
   set(date: Date): void {
     this.current = new Date(date);
   }
+}
+
+/**
+ * The fixture every store suite shares, registered in the calling `describe`: a fresh database per test on
+ * `backend`, a manual clock, and `reopen()` for another handle on the same database, as a second replica holds.
+ * Read its fields inside tests and hooks (they change per test).
+ */
+export function useScratchStore(backend: Backend): { clock: ManualClock; scratch: ScratchDatabase; store: Store; reopen(config?: StoreConfig): Promise<Store> } {
+  const opened: Store[] = [];
+  const fixture = {
+    reopen: async (config: StoreConfig = fixture.scratch.config): Promise<Store> => {
+      const other = await openStore(config, { clock: fixture.clock });
+      opened.push(other);
+      return other;
+    },
+  } as { clock: ManualClock; scratch: ScratchDatabase; store: Store; reopen(config?: StoreConfig): Promise<Store> };
+  beforeEach(async () => {
+    fixture.clock = new ManualClock();
+    fixture.scratch = await backend.scratch();
+    fixture.store = await fixture.reopen();
+  });
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((s) => s.close()));
+    await fixture.scratch.drop();
+  });
+  afterAll(() => backend.shutdown());
+  return fixture;
 }

@@ -1,5 +1,5 @@
 import { Migrator, sql } from 'kysely';
-import { openStore, createStore, type Store, type StoreConfig } from '../../bot/store/connect';
+import { createStore, type Store } from '../../bot/store/connect';
 import { SqlDeliveryLog } from '../../bot/store/deliveryLog';
 import { InCodeMigrationProvider, storeMigrations } from '../../bot/store/migrations';
 import { ConflictError, NotFoundError } from '../../handlers/errors';
@@ -12,7 +12,7 @@ import {
   type RiskAssessment,
   type UpdateResult,
 } from '../../handlers/ports';
-import { backendsUnderTest, ManualClock, type ScratchDatabase } from './backends';
+import { backendsUnderTest, type ManualClock, type ScratchDatabase, useScratchStore } from './backends';
 import { race } from './race';
 
 const backends = backendsUnderTest();
@@ -86,30 +86,12 @@ const result: UpdateResult = {
 };
 
 describe.each(backends)('$name store: deploys', (backend) => {
+  const fixture = useScratchStore(backend);
   let clock: ManualClock;
   let scratch: ScratchDatabase;
   let store: Store;
-  const opened: Store[] = [];
-
-  /** Another handle on the same database, as a second replica would hold (its own connection or pool). */
-  async function reopen(config: StoreConfig = scratch.config): Promise<Store> {
-    const other = await openStore(config, { clock });
-    opened.push(other);
-    return other;
-  }
-
-  beforeEach(async () => {
-    clock = new ManualClock();
-    scratch = await backend.scratch();
-    store = await reopen();
-  });
-
-  afterEach(async () => {
-    await Promise.all(opened.splice(0).map((s) => s.close()));
-    await scratch.drop();
-  });
-
-  afterAll(() => backend.shutdown());
+  const reopen = fixture.reopen;
+  beforeEach(() => ({ clock, scratch, store } = fixture));
 
   it('upgrades a database made by 0001_initial, keeping its data', async () => {
     const fresh = await backend.scratch();

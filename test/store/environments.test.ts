@@ -1,34 +1,15 @@
-import { openStore, type Store } from '../../bot/store/connect';
+import type { Store } from '../../bot/store/connect';
 import type { Environment } from '../../handlers/ports';
-import { backendsUnderTest, ManualClock, type ScratchDatabase } from './backends';
+import { backendsUnderTest, type ManualClock, useScratchStore } from './backends';
 
 const backends = backendsUnderTest();
 
 describe.each(backends)('$name store: environments', (backend) => {
+  const fixture = useScratchStore(backend);
   let clock: ManualClock;
-  let scratch: ScratchDatabase;
   let store: Store;
-  const opened: Store[] = [];
-
-  /** Another handle on the same database, as a second replica holds. */
-  async function reopen(): Promise<Store> {
-    const other = await openStore(scratch.config, { clock });
-    opened.push(other);
-    return other;
-  }
-
-  beforeEach(async () => {
-    clock = new ManualClock();
-    scratch = await backend.scratch();
-    store = await reopen();
-  });
-
-  afterEach(async () => {
-    await Promise.all(opened.splice(0).map((s) => s.close()));
-    await scratch.drop();
-  });
-
-  afterAll(() => backend.shutdown());
+  const reopen = fixture.reopen;
+  beforeEach(() => ({ clock, store } = fixture));
 
   const expiresAt = new Date('2026-05-20T13:00:00.000Z');
   const up = (overrides: Partial<Omit<Environment, 'updatedAt'>> = {}): Omit<Environment, 'updatedAt'> => ({ stack: 'dev', state: 'up', expiresAt, upBy: 'U1', ...overrides });

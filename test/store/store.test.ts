@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { AUDIT_DETAIL_MAX_BYTES, AUDIT_QUERY_DEFAULT_LIMIT, AUDIT_QUERY_MAX_LIMIT } from '../../bot/store/auditLog';
-import { createStore, openStore, type Store, type StoreConfig } from '../../bot/store/connect';
+import { createStore, openStore, type Store } from '../../bot/store/connect';
 import { storeMigrations } from '../../bot/store/migrations';
 import { redactCredentials } from '../../bot/store/probe';
 import { type StoreHealth } from '../../handlers/ports';
-import { backendsUnderTest, ManualClock, type ScratchDatabase } from './backends';
+import { backendsUnderTest, ManualClock, type ScratchDatabase, useScratchStore } from './backends';
 import { race } from './race';
 
 const MIGRATION_COUNT = Object.keys(storeMigrations('sqlite')).length;
@@ -16,30 +16,12 @@ const MIGRATION_COUNT = Object.keys(storeMigrations('sqlite')).length;
 const backends = backendsUnderTest();
 
 describe.each(backends)('$name store', (backend) => {
+  const fixture = useScratchStore(backend);
   let clock: ManualClock;
   let scratch: ScratchDatabase;
   let store: Store;
-  const opened: Store[] = [];
-
-  /** Another handle on the same database, as a second replica would hold. */
-  async function reopen(config: StoreConfig = scratch.config): Promise<Store> {
-    const other = await openStore(config, { clock });
-    opened.push(other);
-    return other;
-  }
-
-  beforeEach(async () => {
-    clock = new ManualClock();
-    scratch = await backend.scratch();
-    store = await reopen();
-  });
-
-  afterEach(async () => {
-    await Promise.all(opened.splice(0).map((s) => s.close()));
-    await scratch.drop();
-  });
-
-  afterAll(() => backend.shutdown());
+  const reopen = fixture.reopen;
+  beforeEach(() => ({ clock, scratch, store } = fixture));
 
   describe('migrations', () => {
     it('applies every migration on first open and reports none pending', async () => {
