@@ -1,7 +1,6 @@
 import { InputError, isCockpitError, NotAvailableYetError } from '../handlers/errors';
-import type { Actor, AuditLog, Clock, Environments, InfraEngine, Logger, StackLocks, StoreProbe } from '../handlers/ports';
-import { getStatus } from '../handlers/status';
-import type { Team } from '../handlers/team';
+import type { Actor, AuditLog, Logger } from '../handlers/ports';
+import { getStatus, type StatusDeps } from '../handlers/status';
 import { parseCommand, type CommandRequest, type Verb } from './router';
 import { errorReply, unexpectedErrorReply } from './slack/blocks/errors';
 import { helpReply, usageReply } from './slack/blocks/help';
@@ -41,15 +40,9 @@ export interface RequestContext {
   sourceMessage?: PostedMessage;
 }
 
-export interface CoreDeps {
-  team: Team;
+/** What the core needs beyond the status board's inputs. */
+export interface CoreDeps extends StatusDeps {
   audit: AuditLog;
-  locks: StackLocks;
-  store: StoreProbe;
-  engine: InfraEngine;
-  environments: Environments;
-  clock: Clock;
-  version: string;
   metrics?: Metrics;
 }
 
