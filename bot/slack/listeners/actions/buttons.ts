@@ -1,7 +1,7 @@
 import type { BlockAction, ButtonAction } from '@slack/bolt';
 import { SlackConversation } from '../../conversation';
 import { slackRequestContext } from '../../context';
-import { observeAck, type ListenerDeps } from '../types';
+import { ackFirst, type ListenerDeps } from '../types';
 
 /**
  * Every Cockpit button goes through the core's action table, so the console's numbered choices and Slack's
@@ -10,8 +10,7 @@ import { observeAck, type ListenerDeps } from '../types';
  */
 export function registerButtons(deps: ListenerDeps): void {
   deps.app.action<BlockAction<ButtonAction>>({ type: 'block_actions' }, async ({ ack, body, action, respond, context, client }) => {
-    await ack();
-    observeAck(deps, 'action', context);
+    if (!(await ackFirst(deps, 'action', { ack, body, context }))) return;
     const channelId = body.channel?.id;
     const ctx = slackRequestContext(
       deps.log,

@@ -1,13 +1,12 @@
 import { SLASH_COMMAND } from '../../ids';
 import { SlackConversation } from '../../conversation';
 import { slackRequestContext } from '../../context';
-import { observeAck, type ListenerDeps } from '../types';
+import { ackFirst, type ListenerDeps } from '../types';
 
 /** `/cockpit <words>`: ack at once, then run the command and answer through the response_url. */
 export function registerCockpitCommand(deps: ListenerDeps): void {
-  deps.app.command(SLASH_COMMAND, async ({ command, ack, respond, context, client }) => {
-    await ack();
-    observeAck(deps, 'command', context);
+  deps.app.command(SLASH_COMMAND, async ({ command, ack, respond, context, client, body }) => {
+    if (!(await ackFirst(deps, 'command', { ack, body, context }))) return;
     const ctx = slackRequestContext(
       deps.log,
       { userId: command.user_id, userName: command.user_name },
