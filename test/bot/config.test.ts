@@ -4,6 +4,18 @@ import { ConfigError, loadConfig } from '../../bot/config';
 import { loadTeamConfig, parseTeamConfig, TeamConfigError } from '../../bot/teamConfig';
 
 const root = join(__dirname, '..', '..');
+const example = readFileSync(join(root, 'cockpit.yml'), 'utf8');
+
+/** What the team-file check says of `text`; a test of a bad file fails if the file is accepted. */
+function problems(text: string): string[] {
+  try {
+    parseTeamConfig(text, 'cockpit.yml');
+  } catch (err) {
+    if (err instanceof TeamConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected the config to be rejected');
+}
 
 describe('loadConfig (environment)', () => {
   test('no Slack tokens: console mode on the embedded store, with defaults', () => {
@@ -74,18 +86,6 @@ describe('team config (cockpit.yml)', () => {
     expect(team.people.length).toBeGreaterThan(1);
   });
 
-  const example = readFileSync(join(root, 'cockpit.yml'), 'utf8');
-
-  function problems(text: string): string[] {
-    try {
-      parseTeamConfig(text, 'cockpit.yml');
-    } catch (err) {
-      if (err instanceof TeamConfigError) return err.problems;
-      throw err;
-    }
-    throw new Error('expected the config to be rejected');
-  }
-
   test('errors give the line of the bad key', () => {
     const text = example.replace('pulumiStack: staging', 'pulumiStack: Staging Stack');
     const line = text.split('\n').findIndex((l) => l.includes('Staging Stack')) + 1;
@@ -125,16 +125,6 @@ describe('team config: a staging availability schedule', () => {
   /** The shipped, commented-out example, switched on: what a team does to use it. */
   const withSchedule = example.replace(/^ {4}# (availability:| {2}timezone:| {2}up:| {2}down:| {2}remindBefore:)/gm, '    $1');
   const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
-
-  function problems(text: string): string[] {
-    try {
-      parseTeamConfig(text, 'cockpit.yml');
-    } catch (err) {
-      if (err instanceof TeamConfigError) return err.problems;
-      throw err;
-    }
-    throw new Error('expected the config to be rejected');
-  }
 
   test('the shipped example is off by default, and valid once uncommented', () => {
     expect(loadTeamConfig(join(root, 'cockpit.yml')).stacks.staging?.availability).toBeUndefined();
