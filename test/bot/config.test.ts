@@ -121,7 +121,6 @@ describe('team config (cockpit.yml)', () => {
 });
 
 describe('team config: a staging availability schedule', () => {
-  const example = readFileSync(join(root, 'cockpit.yml'), 'utf8');
   /** The shipped, commented-out example, switched on: what a team does to use it. */
   const withSchedule = example.replace(/^ {4}# (availability:| {2}timezone:| {2}up:| {2}down:| {2}remindBefore:)/gm, '    $1');
   const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
