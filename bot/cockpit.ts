@@ -40,6 +40,8 @@ export interface CockpitDeps {
   engine?: InfraEngine;
   /** How often deploy progress is edited into its message. */
   progressIntervalMs?: number;
+  /** How long `close` waits for this replica's running operations to stop after cancelling them. */
+  shutdownGraceMs?: number;
   /** Default: GitHub through Octokit, per `config.github`; absent config disables promote. */
   codeHost?: CodeHost;
 }
@@ -123,6 +125,28 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
   );
   const background = new Set<Promise<void>>();
 
+  /**
+   * On shutdown, the updates this replica runs are cancelled gracefully (Pulumi finishes the steps in flight,
+   * so state stays consistent) and their locks released by their own runs, instead of being cut off mid-step
+   * and leaving a lock that only goes stale minutes later. Kubernetes allows 30 s by default; we wait 25.
+   */
+  async function stopOwnOperations(): Promise<void> {
+    const own = async () => (await store.locks.list().catch(() => [])).filter((l) => l.owner === config.replicaId);
+    const running = await own();
+    if (running.length === 0) return;
+    deps.log.warn({ stacks: running.map((l) => l.stack) }, 'shutting down: cancelling the operations this replica runs');
+    await Promise.all(
+      running.map((l) => {
+        const s = team.stacks[l.stack];
+        return s ? engine.cancel({ stack: l.stack, pulumiStack: s.pulumiStack, branch: s.branch }).catch((err: unknown) => deps.log.error({ err, stack: l.stack }, 'cancel failed')) : undefined;
+      }),
+    );
+    const deadline = Date.now() + (deps.shutdownGraceMs ?? 25_000);
+    while ((await own()).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    const left = await own();
+    if (left.length > 0) deps.log.error({ stacks: left.map((l) => l.stack) }, 'operations still running at shutdown: their locks will go stale');
+  }
+
   let server: Server | undefined;
   if (config.slack) {
     slack = createSlackFront(config.slack, {
@@ -189,6 +213,7 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
     },
     async close() {
       await environments.scheduler.stop();
+      await stopOwnOperations();
       await Promise.all([...background]);
       await slack?.stop();
       if (server?.listening) {

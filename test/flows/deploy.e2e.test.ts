@@ -190,3 +190,24 @@ async function waitUntil(check: () => boolean, timeoutMs = 3000): Promise<void> 
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+describe('shutting down during a deploy', () => {
+  test('the running update is cancelled gracefully and its lock released before the store closes', async () => {
+    const engine = new FakeInfraEngine();
+    engine.setPreview('dev', { counts: { create: 1, update: 0, replace: 0, delete: 0, same: 0 }, changes: [], steps: 1 });
+    const config: Config = { ...loadConfig({ COCKPIT_REPLICA_ID: 'replica-shutdown' }), store: { kind: 'sqlite', file: ':memory:' } };
+    const cockpit = await createCockpit(config, exampleTeam(), { log: memoryLogger('warn').log, engine, progressIntervalMs: 0 });
+    const plan = await cockpit.deployer.preview('dev', { actor: { id: alice }, requestId: 'r-shutdown' });
+    engine.holdUpdates = true;
+    const running = cockpit.deployer.confirm(plan.id, { actor: { id: alice }, requestId: 'r-shutdown-confirm' });
+    await engine.nextUpdate();
+    expect(await cockpit.store.locks.get('dev')).toMatchObject({ owner: 'replica-shutdown' });
+    const closing = cockpit.close();
+    const outcome = await running;
+    expect(outcome.plan.status).toBe('cancelled');
+    expect(engine.calls.some((c) => c.method === 'cancel' && c.stack === 'dev')).toBe(true);
+    // close() waits for this replica's locks to go before it closes the store, so the store still answers here.
+    expect(await cockpit.store.locks.get('dev')).toBeUndefined();
+    await closing;
+  });
+});
