@@ -356,7 +356,8 @@ export interface CodeHost {
 /** A pull request was opened, reopened or got new commits: preview it. */
 export interface PullRequestChanged {
   kind: 'pull_request.changed';
-  action: 'opened' | 'synchronize' | 'reopened';
+  /** `retargeted`: its base branch changed, so it now merges into (and deploys) another stack. */
+  action: 'opened' | 'synchronize' | 'reopened' | 'retargeted';
   /** `owner/name` of the repository the PR targets. */
   repository: string;
   number: number;

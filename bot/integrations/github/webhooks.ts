@@ -74,7 +74,11 @@ export function parsePullRequestEvent(eventName: string | undefined, payload: un
   const action = z.object({ action: z.string().max(64) }).safeParse(payload);
   if (!action.success) return malformed(`payload: ${describe(action.error)}`);
   const name = action.data.action;
-  if (name !== 'closed' && !CHANGED.includes(name as ChangedAction)) return skip(`pull_request action "${printable(name)}" is not handled`);
+  // `edited` matters only when the base changed (a retarget): the PR now deploys another stack, so its preview
+  // must be redone; a new title or body changes nothing Cockpit measured.
+  const retargeted = name === 'edited' && z.object({ changes: z.object({ base: z.object({}).passthrough() }) }).safeParse(payload).success;
+  if (name === 'edited' && !retargeted) return skip('pull_request edited without a base change');
+  if (name !== 'closed' && name !== 'edited' && !CHANGED.includes(name as ChangedAction)) return skip(`pull_request action "${printable(name)}" is not handled`);
 
   const parsed = pullRequestPayload.safeParse(payload);
   if (!parsed.success) return malformed(`pull_request.${name}: ${describe(parsed.error)}`);
@@ -99,7 +103,7 @@ export function parsePullRequestEvent(eventName: string | undefined, payload: un
   return {
     event: {
       kind: 'pull_request.changed',
-      action: name as ChangedAction,
+      action: retargeted ? 'retargeted' : (name as ChangedAction),
       repository: repo.full_name,
       number: pr.number,
       base: pr.base.ref,

@@ -140,6 +140,14 @@ describe('parsePullRequestEvent, on GitHub’s real payloads', () => {
     expect(parsePullRequestEvent('pull_request', deleted).event).toMatchObject({ fromFork: true });
   });
 
+  it('reads a retarget (edited with a base change) as a change to preview; other edits are skipped', () => {
+    // The package has no `edited` example: this is its `opened` payload with GitHub's documented `changes`.
+    const retarget = { ...example('opened'), action: 'edited', changes: { base: { ref: { from: 'integration' }, sha: { from: 'a'.repeat(40) } } } };
+    expect(parsePullRequestEvent('pull_request', retarget).event).toMatchObject({ kind: 'pull_request.changed', action: 'retargeted' });
+    const retitled = { ...example('opened'), action: 'edited', changes: { title: { from: 'Old title' } } };
+    expect(parsePullRequestEvent('pull_request', retitled)).toEqual({ event: undefined, reason: 'pull_request edited without a base change', malformed: false });
+  });
+
   it('reads every real pull_request example without throwing, and only the handled actions become events', () => {
     const handled = new Set(['opened', 'synchronize', 'reopened']);
     for (const payload of pullRequestExamples) {
