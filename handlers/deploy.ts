@@ -249,11 +249,6 @@ export class Deployer {
     return plan;
   }
 
-  /** "locked by Bob since 14:02 UTC (12m) for deploy, ref r-…": what a refused person needs to know. */
-  describeLock(lock: StackLock): string {
-    return describeLock(this.deps.team, lock, this.deps.clock.now());
-  }
-
   // --- the run ------------------------------------------------------------------------------------------
 
   private async run(
@@ -286,7 +281,7 @@ export class Deployer {
     });
     if (!locked.acquired) {
       await this.audit(meta, 'deploy.start', plan.stack, 'refused', { planId: plan.id, lockedBy: locked.heldBy.holder, lockRequestId: locked.heldBy.requestId });
-      throw new ConflictError(this.describeLock(locked.heldBy), 'Press Deploy again when it is free, or see /cockpit status.');
+      throw new ConflictError(describeLock(this.deps.team, locked.heldBy, this.deps.clock.now()), 'Press Deploy again when it is free, or see /cockpit status.');
     }
     return locked.value;
   }

@@ -41,8 +41,8 @@ export function deployFlow(deps: DeployFlowDeps): { verbs: VerbHandlers; actions
     ctx: RequestContext,
     start: (onProgress: (p: EngineProgress) => void) => Promise<{ plan: DeployPlan; result: UpdateResult } | { awaiting: DeployPlan; approvers: string[] }>,
   ) {
-    const where = await messageOf(planId, ctx);
     const plan = await deployer.plan(planId);
+    const where = messageOf(plan, ctx);
     const startedAt = clock.now().getTime();
     const editor = where && new ThrottledEditor(where.conversation, where.message, interval, ctx.log, () => clock.now().getTime());
     try {
@@ -62,10 +62,9 @@ export function deployFlow(deps: DeployFlowDeps): { verbs: VerbHandlers; actions
   }
 
   /** The message showing a plan: the one whose button was pressed, else the one the plan recorded. */
-  async function messageOf(planId: string, ctx: RequestContext): Promise<{ conversation: Conversation; message: PostedMessage } | undefined> {
-    if (!ctx.conversation) return undefined;
-    const message = ctx.sourceMessage ?? (await deployer.plan(planId)).message;
-    return message ? { conversation: ctx.conversation, message } : undefined;
+  function messageOf(plan: DeployPlan, ctx: RequestContext): { conversation: Conversation; message: PostedMessage } | undefined {
+    const message = ctx.sourceMessage ?? plan.message;
+    return ctx.conversation && message ? { conversation: ctx.conversation, message } : undefined;
   }
 
   return {
@@ -102,7 +101,7 @@ export function deployFlow(deps: DeployFlowDeps): { verbs: VerbHandlers; actions
       [ACTIONS.deployApprove]: (planId, ctx) => runWithProgress(planId, ctx, (onProgress) => deployer.approve(planId, meta(ctx), onProgress)),
       [ACTIONS.deployCancel]: async (planId, ctx) => {
         const plan = await deployer.cancelPlan(planId, meta(ctx));
-        const where = await messageOf(planId, ctx);
+        const where = messageOf(plan, ctx);
         const reply = cancelledReply(plan, ctx.actor.id);
         if (!where) return reply;
         await where.conversation.update(where.message, reply);

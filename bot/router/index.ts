@@ -75,6 +75,21 @@ const noExtra = (args: string[], from: number): void => {
 
 class ParseFailure extends Error {}
 
+/** The verbs whose only argument is a stack. */
+type StackOnlyVerb = 'cancel' | 'promote' | 'down' | 'drill';
+
+function stackOnly<V extends StackOnlyVerb>(verb: V, summary: string): Grammar {
+  return {
+    usage: [`${verb} <stack>`],
+    summary,
+    parse(args, ctx) {
+      const stack = stackArg(args, ctx);
+      noExtra(args, 1);
+      return { verb, stack } as Extract<CommandRequest, { verb: V }>;
+    },
+  };
+}
+
 function oneOf<T extends string>(token: string | undefined, allowed: readonly T[], what: string): T {
   const found = allowed.find((a) => a.toLowerCase() === token?.toLowerCase());
   if (!found) throw new ParseFailure(token === undefined ? `which ${what}? (${allowed.join(', ')})` : `"${token}" is not a ${what} (${allowed.join(', ')})`);
@@ -122,15 +137,7 @@ export const GRAMMARS: Record<Verb, Grammar> = {
       return { verb: 'deploy', stack, preview, ...(overrideFreeze ? { overrideFreeze } : {}) };
     },
   },
-  cancel: {
-    usage: ['cancel <stack>'],
-    summary: 'cancel the update running on a stack',
-    parse(args, ctx) {
-      const stack = stackArg(args, ctx);
-      noExtra(args, 1);
-      return { verb: 'cancel', stack };
-    },
-  },
+  cancel: stackOnly('cancel', 'cancel the update running on a stack'),
   unlock: {
     usage: ['unlock <stack> <reason>'],
     summary: 'break a stale lock left by a crashed process (approvers)',
@@ -141,15 +148,7 @@ export const GRAMMARS: Record<Verb, Grammar> = {
       return { verb: 'unlock', stack, reason };
     },
   },
-  promote: {
-    usage: ['promote <stack>'],
-    summary: 'open the promotion pull request into a stack from the one before it',
-    parse(args, ctx) {
-      const stack = stackArg(args, ctx);
-      noExtra(args, 1);
-      return { verb: 'promote', stack };
-    },
-  },
+  promote: stackOnly('promote', 'open the promotion pull request into a stack from the one before it'),
   up: {
     usage: ['up <stack> [--ttl 4h]'],
     summary: 'bring up an ephemeral stack for a while',
@@ -163,24 +162,8 @@ export const GRAMMARS: Record<Verb, Grammar> = {
       return { verb: 'up', stack, ttlMinutes };
     },
   },
-  down: {
-    usage: ['down <stack>'],
-    summary: 'tear down an ephemeral stack',
-    parse(args, ctx) {
-      const stack = stackArg(args, ctx);
-      noExtra(args, 1);
-      return { verb: 'down', stack };
-    },
-  },
-  drill: {
-    usage: ['drill <stack>'],
-    summary: 'run a restore drill and measure RTO/RPO',
-    parse(args, ctx) {
-      const stack = stackArg(args, ctx);
-      noExtra(args, 1);
-      return { verb: 'drill', stack };
-    },
-  },
+  down: stackOnly('down', 'tear down an ephemeral stack'),
+  drill: stackOnly('drill', 'run a restore drill and measure RTO/RPO'),
   oncall: {
     usage: ['oncall [who]', 'oncall schedule [days]', 'oncall override <@person> <duration>'],
     summary: 'who is on call, the schedule, overrides',

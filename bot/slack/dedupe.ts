@@ -20,31 +20,3 @@ export async function isFirstDelivery(deliveries: DeliveryLog, log: Logger, body
   log.info({ key, retryNum: context.retryNum, retryReason: context.retryReason }, 'dropped a repeated Slack delivery');
   return false;
 }
-
-/** In-process delivery log: right for a single replica and for tests; the store's serves several replicas. */
-export class MemoryDeliveryLog implements DeliveryLog {
-  private readonly seen = new Map<string, number>();
-
-  constructor(
-    private readonly now: () => number = Date.now,
-    private readonly maxEntries = 10_000,
-  ) {}
-
-  async firstSeen(key: string, ttlMs: number): Promise<boolean> {
-    const t = this.now();
-    const expires = this.seen.get(key);
-    if (expires !== undefined && expires > t) return false;
-    if (this.seen.size >= this.maxEntries) this.evict(t);
-    this.seen.set(key, t + ttlMs);
-    return true;
-  }
-
-  private evict(t: number) {
-    for (const [k, exp] of this.seen) if (exp <= t) this.seen.delete(k);
-    // Still full of live keys: drop the oldest insertions (Map keeps insertion order).
-    for (const k of this.seen.keys()) {
-      if (this.seen.size < this.maxEntries) break;
-      this.seen.delete(k);
-    }
-  }
-}
