@@ -7,13 +7,13 @@ import path from 'node:path';
 /**
  * A fake Slack Web API on loopback, reached by the real `@slack/web-api` WebClient through `slackApiUrl`.
  *
- * Every request is checked against Slack's own OpenAPI file in `../shared/contracts/`: a method Slack does not
+ * Every request is checked against Slack's own OpenAPI file in `test/contracts/`: a method Slack does not
  * have, a verb it does not take, or a missing required argument is answered the way Slack answers it
  * (`unknown_method`, `invalid_arguments`, `not_authed`) AND recorded as a violation, so that
  * `assertNoViolations()` fails the test even when the product swallowed the error.
  */
 
-export const SLACK_WEB_API_SPEC_PATH = path.resolve(__dirname, '../../../shared/contracts/slack-web-api.openapi.json');
+export const SLACK_WEB_API_SPEC_PATH = path.resolve(__dirname, '../contracts/slack-web-api.openapi.json');
 
 /** The workspace both fakes pretend to be; the signer sends the same ids the Web API fake answers with. */
 export const FAKE_WORKSPACE = {
