@@ -20,12 +20,13 @@ async function cli(argv: string[]): Promise<number> {
   const log = createLogger({ level: config.logLevel, destination: pino.destination({ dest: join(config.dataDir, 'cockpit.log'), sync: true }) });
   const cockpit = await createCockpit({ ...config, slack: undefined }, team, { log });
   try {
-    const actorId = config.consoleUser ?? `cli:${userInfo().username}`;
+    // The CLI acts for a team member, on the word of whoever runs it (the OS user is recorded with it).
+    const actorId = config.consoleUser ?? team.people[0]?.slack ?? `cli:${userInfo().username}`;
     const requestId = newRequestId();
     const text = argv.join(' ');
     const { reply, outcome } = await cockpit.core.execute(text, {
       requestId,
-      actor: { id: actorId, name: displayName(team, actorId) },
+      actor: { id: actorId, name: displayName(team, actorId), via: 'cli', as: userInfo().username },
       front: 'cli',
       log: log.child({ requestId, user: actorId, command: argv[0] ?? 'help' }),
     });

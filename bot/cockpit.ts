@@ -2,6 +2,8 @@ import type { Server } from 'node:http';
 import { Deployer } from '../handlers/deploy';
 import { UnavailableError } from '../handlers/errors';
 import type { Clock, CodeHost, DeliveryLog, InfraEngine } from '../handlers/ports';
+import { MergeDeployer } from '../handlers/merges';
+import { Policy } from '../handlers/policy';
 import { Promoter } from '../handlers/promote';
 import { lookUpRunbook } from '../handlers/runbook';
 import type { Team } from '../handlers/team';
@@ -9,7 +11,7 @@ import { CommandCore } from './commands';
 import type { Config } from './config';
 import { deployFlow } from './flows/deploy';
 import { wireEnvironments } from './flows/environments';
-import { githubEventHandler } from './flows/github';
+import { githubFlow } from './flows/github';
 import { githubHook } from './http/githubHook';
 import { createHttpServer, listen } from './http/server';
 import { fromConfig as githubFromConfig } from './integrations/github';
@@ -65,14 +67,30 @@ export interface Cockpit {
 
 export const systemClock: Clock = { now: () => new Date() };
 
+/** How long finished deploy plans are kept; the audit log is kept forever. */
+export const PLAN_RETENTION_DAYS = 90;
+
 export async function createCockpit(config: Config, team: Team, deps: CockpitDeps): Promise<Cockpit> {
   const clock = deps.clock ?? systemClock;
   const metrics = deps.metrics ?? createMetrics();
   const store = await openStore(config.store, { clock, log: deps.log });
   const engine = deps.engine ?? pulumiFromConfig(config.pulumi, { log: deps.log, clock });
   let slack: SlackFront | undefined;
+  const background = new Set<Promise<void>>();
+  const track = (work: Promise<void>) => {
+    background.add(work);
+    void work.finally(() => background.delete(work));
+  };
+  // One policy for every path that changes a stack: Slack, console, CLI, the merge webhook and the scheduler.
+  const policy = new Policy({ team, plans: store.plans, incidents: store.incidents, audit: store.audit, clock });
+  // Merges queued behind a stack's lock go when this replica releases it (and every minute, for other replicas').
+  const queuedMerges: { drain?(stack: string): Promise<void> } = {};
+  const onReleased = (stack: string) => {
+    if (queuedMerges.drain) track(queuedMerges.drain(stack).catch((err: unknown) => deps.log.error({ err, stack }, 'draining queued merges failed')));
+  };
   const environments = wireEnvironments({
     team,
+    policy,
     engine,
     store,
     clock,
@@ -80,10 +98,12 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
     log: deps.log,
     // Asked for when a job posts: the Slack front is built after the core.
     deploysChannel: () => (slack ? new SlackConversation(slack.app.client, team.channels.deploys) : undefined),
+    onReleased,
     progressIntervalMs: deps.progressIntervalMs,
   });
   const deployer = new Deployer({
     team,
+    policy,
     engine,
     locks: store.locks,
     plans: store.plans,
@@ -93,6 +113,7 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
     clock,
     owner: config.replicaId,
     onDeployed: (stack, meta) => environments.keeper.adoptDeployed(stack, meta),
+    onReleased,
   });
   const deploys = deployFlow({ deployer, clock, progressIntervalMs: deps.progressIntervalMs });
   const runbooks = new FileRunbookLibrary(config.runbooks);
@@ -101,13 +122,52 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
     codeHost &&
     new Promoter({
       team,
+      policy,
       codeHost,
-      measure: (stack, branch) => deployer.measure(stack, branch),
+      measure: (stack, code) => deployer.measure(stack, code),
       drills: store.drills,
       audit: store.audit,
       clock,
       programDir: config.pulumi.programDir,
     });
+  const deploysChannel = () => (slack ? new SlackConversation(slack.app.client, team.channels.deploys) : undefined);
+  const github =
+    codeHost && config.github
+      ? githubFlow({
+          team,
+          repository: `${config.github.owner}/${config.github.repo}`,
+          codeHost,
+          policy,
+          deployer,
+          merges: new MergeDeployer({ team, policy, deployer, codeHost, queue: store.merges, locks: store.locks, audit: store.audit, clock }),
+          audit: store.audit,
+          clock,
+          log: deps.log,
+          deploysChannel,
+          progressIntervalMs: deps.progressIntervalMs,
+        })
+      : undefined;
+  if (github) queuedMerges.drain = github.drain;
+  const scheduler = environments.scheduler;
+  if (github) {
+    scheduler.add({
+      name: 'merges.drain',
+      schedule: '* * * * *',
+      run: async (run) => {
+        for (const stack of await store.merges.stacks()) await github.drain(stack).catch((err: unknown) => run.log.error({ err, stack }, 'draining queued merges failed'));
+      },
+    });
+  }
+  // Plans are working records; the audit log keeps their story forever.
+  scheduler.add({ name: 'plans.purge', schedule: '17 3 * * *', run: async (run) => run.log.info({ purged: await deployer.purge(PLAN_RETENTION_DAYS) }, 'old deploy plans purged') });
+  const reconciled = await deployer.reconcile().catch((err: unknown) => {
+    deps.log.error({ err }, 'reconciling interrupted deploys failed');
+    return [];
+  });
+  if (reconciled.length > 0) deps.log.warn({ plans: reconciled.map((p) => p.id) }, 'deploys left running by a replica that stopped are marked failed');
+
+  const githubNeeded = (what: string) =>
+    new UnavailableError(`${what} needs GitHub, which is not configured.`, 'Set GITHUB_REPO and GITHUB_TOKEN (or a GitHub App: GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY, GITHUB_APP_INSTALLATION_ID).');
   const core = new CommandCore(
     { team, audit: store.audit, locks: store.locks, store: store.probe, engine, environments: store.environments, clock, version: cockpitVersion(), metrics },
     {
@@ -116,14 +176,17 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
         ...environments.verbs,
         runbook: async (req) => runbookLookupReply(await lookUpRunbook(runbooks, req.name)),
         promote: async (req, ctx) => {
-          if (!promoter) throw new UnavailableError('Promotion needs GitHub, which is not configured.', 'Set GITHUB_REPO and GITHUB_TOKEN (or a GitHub App: GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY, GITHUB_APP_INSTALLATION_ID).');
+          if (!promoter) throw githubNeeded('Promotion');
           return promotionReply(await promoter.promote(req.stack, { actor: ctx.actor, requestId: ctx.requestId }), ctx.requestId);
+        },
+        preview: async (req, ctx) => {
+          if (!github) throw githubNeeded('Previewing a pull request');
+          return github.previewVerb(req, ctx);
         },
       },
       actions: { ...deploys.actions, ...environments.actions },
     },
   );
-  const background = new Set<Promise<void>>();
 
   /**
    * On shutdown, the updates this replica runs are cancelled gracefully (Pulumi finishes the steps in flight,
@@ -156,20 +219,6 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
       // In the store, so a retry that lands on another replica is still recognised.
       deliveries: deps.deliveries ?? store.deliveries,
     });
-    const handleGitHubEvent =
-      codeHost && config.github
-        ? githubEventHandler({
-            team,
-            repository: `${config.github.owner}/${config.github.repo}`,
-            codeHost,
-            deployer,
-            audit: store.audit,
-            clock,
-            log: deps.log,
-            deploysChannel: new SlackConversation(slack.app.client, team.channels.deploys),
-            progressIntervalMs: deps.progressIntervalMs,
-          })
-        : undefined;
     server = createHttpServer({
       log: deps.log,
       metrics,
@@ -181,11 +230,8 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
           secret: config.github?.webhookSecret,
           deliveries: store.deliveries,
           log: deps.log,
-          handle: async (event, deliveryId) => handleGitHubEvent?.(event, deliveryId),
-          track: (work) => {
-            background.add(work);
-            void work.finally(() => background.delete(work));
-          },
+          handle: async (event, deliveryId) => github?.handle(event, deliveryId),
+          track,
         }),
       },
     });
@@ -195,7 +241,7 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
     core,
     store,
     deployer,
-    scheduler: environments.scheduler,
+    scheduler,
     metrics,
     team,
     slack,
@@ -207,12 +253,12 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
       if (!server) throw new Error('no HTTP server: Slack is not configured');
       const port = await listen(server, config.port, host);
       await slack?.start();
-      environments.scheduler.start();
+      scheduler.start();
       deps.log.info({ port, mode: config.slack?.appToken ? 'socket' : 'http' }, 'cockpit listening');
       return port;
     },
     async close() {
-      await environments.scheduler.stop();
+      await scheduler.stop();
       await stopOwnOperations();
       await Promise.all([...background]);
       await slack?.stop();

@@ -1,4 +1,5 @@
 import { InputError, isCockpitError, NotAvailableYetError } from '../handlers/errors';
+import { describeActor } from '../handlers/policy';
 import type { Actor, AuditLog, Logger } from '../handlers/ports';
 import { getStatus, type StatusDeps } from '../handlers/status';
 import { parseCommand, type CommandRequest, type Verb } from './router';
@@ -151,7 +152,7 @@ export class CommandCore {
     try {
       await this.deps.audit.record({
         requestId: ctx.requestId,
-        actor: ctx.actor.id,
+        actor: describeActor(ctx.actor),
         action: `command.${request.verb}`,
         target: 'stack' in request ? request.stack : '',
         outcome,

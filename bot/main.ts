@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { createCockpit } from './cockpit';
@@ -39,7 +40,7 @@ async function main(): Promise<void> {
     const cockpit = await createCockpit(config, team, { log });
     const actorId = config.consoleUser ?? team.people[0]?.slack ?? 'console';
     process.stdout.write(`No Slack tokens set: local console on ${config.store.kind === 'sqlite' ? config.store.file : 'PostgreSQL'} (logs: ${logFile}).\n`);
-    await runConsole({ core: cockpit.core, team, log, input: process.stdin, output: process.stdout, actorId });
+    await runConsole({ core: cockpit.core, team, log, input: process.stdin, output: process.stdout, actorId, osUser: userInfo().username });
     await cockpit.close();
     return;
   }

@@ -13,6 +13,8 @@ import { parseDurationMinutes } from './router/tokens';
 const slackUserId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id like U012ABCDEF');
 const slackChannelId = z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a Slack channel id like C012ABCDEF');
 const name = z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'must be lowercase letters, digits and dashes');
+/** GitHub's own rule: 1-39 characters, letters, digits and single dashes, not at either end. */
+const githubLogin = z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/, 'must be a GitHub login like octocat');
 
 /** Five cron fields (minute hour day-of-month month day-of-week) as node-cron reads them, parsed once here. */
 const cronSchedule = z.string().transform((written, ctx): CronSchedule => {
@@ -81,6 +83,8 @@ export const personSchema = z.strictObject({
   slack: slackUserId,
   name: z.string().min(1),
   roles: z.array(name).default([]),
+  /** Their GitHub login: a merge, review or PR on GitHub counts as theirs only through it. */
+  github: githubLogin.optional(),
 });
 
 export const teamConfigSchema = z
@@ -113,9 +117,14 @@ export const teamConfigSchema = z
       }
     }
     const seen = new Set<string>();
+    const logins = new Set<string>();
     cfg.people.forEach((p, i) => {
       if (seen.has(p.slack)) ctx.addIssue({ code: 'custom', path: ['people', i, 'slack'], message: `${p.slack} is listed twice` });
       seen.add(p.slack);
+      // Two people on one login would let either one's merge pass for the other's.
+      const login = p.github?.toLowerCase();
+      if (login && logins.has(login)) ctx.addIssue({ code: 'custom', path: ['people', i, 'github'], message: `${p.github} is listed twice` });
+      if (login) logins.add(login);
     });
   });
 

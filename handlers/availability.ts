@@ -426,3 +426,9 @@ class DayWalker {
     return instants[0] ?? wall - offsetMinutes(this.zone, wall - DAY_MS) * MINUTE_MS;
   }
 }
+
+/** "Wed 20:00 Europe/Paris": a schedule time in the schedule's own zone. */
+export function formatInZone(at: Date, timezone: string): string {
+  const text = new Intl.DateTimeFormat('en-GB', { timeZone: timezone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(at);
+  return `${text.replace(',', '')} ${timezone}`;
+}

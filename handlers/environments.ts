@@ -1,9 +1,9 @@
-import { describeAvailability, nextTransition, scheduledState, type Availability } from './availability';
-import { ConflictError, InputError, NotAllowedError, NotFoundError, UnavailableError } from './errors';
-import type { RequestMeta } from './deploy';
+import { nextTransition, scheduledState, type Availability } from './availability';
+import { ConflictError, InputError, isCockpitError, NotFoundError, UnavailableError } from './errors';
+import { describeActor, kindOf, type Policy, type RequestMeta, type StackKind } from './policy';
 import type { AuditLog, AuditOutcome, Clock, EngineProgress, Environment, Environments, InfraEngine, StackLock, StackLocks, StackTarget, UpdateResult } from './ports';
 import { describeLock, withStackLock, type Locked } from './stackLock';
-import { hasAnyRole, type StackSettings, type Team } from './team';
+import type { Team } from './team';
 
 /**
  * Stacks Cockpit brings up and tears down, as opposed to deploying them:
@@ -26,6 +26,7 @@ import { hasAnyRole, type StackSettings, type Team } from './team';
 
 export interface EnvironmentDeps {
   team: Team;
+  policy: Policy;
   engine: InfraEngine;
   locks: StackLocks;
   environments: Environments;
@@ -33,6 +34,8 @@ export interface EnvironmentDeps {
   clock: Clock;
   /** This replica's id, written on the locks it takes. */
   owner: string;
+  /** Told when this replica releases a stack's lock: merges queued behind it may go. */
+  onReleased?(stack: string): void;
   timing?: Partial<EnvironmentTiming>;
 }
 
@@ -67,7 +70,7 @@ export const SCHEDULER_ACTOR = 'scheduler';
 /** `upBy` of a stack its schedule brought up. */
 export const SCHEDULE = 'schedule';
 
-export type StackKind = 'ephemeral' | 'scheduled' | 'permanent';
+export type { StackKind };
 
 export type ProgressListener = (progress: EngineProgress) => void;
 
@@ -87,8 +90,8 @@ export type EnvironmentEvent =
   | { kind: 'bringing_up'; stack: string }
   | { kind: 'brought_up'; environment: Environment; result: UpdateResult }
   | { kind: 'bring_up_failed'; environment: Environment; result?: UpdateResult; error?: string }
-  /** The stack is locked by another operation: the scheduler tries again on its next run. */
-  | { kind: 'postponed'; stack: string; lock: StackLock; what: 'up' | 'destroy' }
+  /** The stack is locked by another operation, or frozen by an incident: the scheduler tries again on its next run. */
+  | { kind: 'postponed'; stack: string; what: 'up' | 'destroy'; lock?: StackLock; reason?: string }
   /** A schedule seen for the first time, recorded as it stands. */
   | { kind: 'schedule_adopted'; environment: Environment };
 
@@ -104,42 +107,20 @@ export class EnvironmentKeeper {
   }
 
   kindOf(stack: string): StackKind {
-    const settings = this.stack(stack);
-    return settings.ephemeral ? 'ephemeral' : settings.availability ? 'scheduled' : 'permanent';
+    return kindOf(this.deps.policy.stack(stack));
   }
 
   /** The record of a stack Cockpit brings up and tears down; undefined before the first time. */
   async environment(stack: string): Promise<Environment | undefined> {
-    this.stack(stack);
+    this.deps.policy.stack(stack);
     return this.deps.environments.get(stack);
   }
 
   /** The checks `up` and `down` make before anything is announced: fronts call it first. */
   async assertMay(verb: 'up' | 'down', stack: string, meta: RequestMeta, ttlMinutes?: number): Promise<void> {
-    const settings = this.stack(stack);
     if (verb === 'up' && ttlMinutes !== undefined) this.mustBeValidTtl(stack, ttlMinutes);
-    const kind = this.kindOf(stack);
-    if (kind === 'permanent') {
-      const why = verb === 'up' ? `${stack} is permanent: it is always up. Deploy it with /cockpit deploy ${stack}.` : `${stack} is permanent: Cockpit never tears it down.`;
-      throw new InputError(why, `Stacks that come and go: ${this.ephemeralStacks().join(', ') || 'none configured'}.`);
-    }
-    if (kind === 'scheduled') this.mustFollowSchedule(verb, stack, settings.availability!);
-    this.mustDeploy(stack, settings, meta.actor.id);
+    await this.deps.policy.mayChangeEnvironment(verb, stack, meta);
     await this.mustHaveEngine();
-  }
-
-  /** A scheduled stack comes up only on schedule, and goes down by hand only outside its window. */
-  private mustFollowSchedule(verb: 'up' | 'down', stack: string, availability: Availability): void {
-    const now = this.deps.clock.now();
-    const state = scheduledState(availability, now);
-    const next = nextTransition(availability, now, state.up ? 'down' : 'up');
-    const until = next ? ` until ${formatInZone(next.at, availability.timezone)}` : '';
-    if (verb === 'up') {
-      throw new InputError(`${stack} follows its schedule (${describeAvailability(availability)}): it is ${state.up ? 'up' : 'down'}${until}.`, 'Change the schedule in cockpit.yml.');
-    }
-    if (state.up) {
-      throw new NotAllowedError(`${stack} is in its scheduled window${until}: nobody takes it down then.`, `Its schedule (${describeAvailability(availability)}) is in cockpit.yml.`);
-    }
   }
 
   /** `/cockpit up <stack> [--ttl]`: brings an ephemeral stack up for a while, or extends it when it is up. */
@@ -227,9 +208,7 @@ export class EnvironmentKeeper {
    * person was warned about; when someone already moved it, the stack is not extended twice.
    */
   async extend(stack: string, minutes: number, meta: RequestMeta, seenExpiry?: Date): Promise<ExtendOutcome> {
-    const settings = this.stack(stack);
-    if (this.kindOf(stack) !== 'ephemeral') throw new InputError(`${stack} is not ephemeral: it has no TTL to extend.`);
-    this.mustDeploy(stack, settings, meta.actor.id);
+    await this.deps.policy.mayChangeEnvironment('extend', stack, meta);
     const environment = await this.deps.environments.get(stack);
     if (!environment || environment.state !== 'up' || !environment.expiresAt) {
       throw new NotFoundError(`${stack} is down already.`, `Bring it up again with /cockpit up ${stack}.`);
@@ -335,6 +314,8 @@ export class EnvironmentKeeper {
 
   private async bringUp(stack: string, since: Date, nextDown: Date | undefined, meta: RequestMeta, emit: EventListener): Promise<void> {
     const target = this.target(stack);
+    const refusal = await this.refusal(() => this.deps.policy.mayChangeEnvironment('up', stack, meta));
+    if (refusal) return void (await emit({ kind: 'postponed', stack, what: 'up', reason: refusal }));
     const locked = await this.locked(target, SCHEDULER_ACTOR, 'up', meta.requestId, async () => {
       // Read again under the lock: another replica may have brought it up since the record was read.
       const current = await this.deps.environments.get(stack);
@@ -384,6 +365,9 @@ export class EnvironmentKeeper {
 
   private async expire(stack: string, stackKind: 'ephemeral' | 'scheduled', meta: RequestMeta, emit: EventListener): Promise<void> {
     const target = this.target(stack);
+    // The scheduler asks the policy too: an open SEV1/SEV2 on the stack postpones its tear-down.
+    const refusal = await this.refusal(() => this.deps.policy.mayChangeEnvironment('down', stack, meta));
+    if (refusal) return void (await emit({ kind: 'postponed', stack, what: 'destroy', reason: refusal }));
     const locked = await this.locked(target, SCHEDULER_ACTOR, 'destroy', meta.requestId, async () => {
       // Read again under the lock: Keep may have been pressed, or a person torn it down, since the list was read.
       const environment = await this.deps.environments.get(stack);
@@ -428,7 +412,7 @@ export class EnvironmentKeeper {
   }
 
   private nextUp(stack: string, after: Date): { nextUp?: Date } {
-    const availability = this.stack(stack).availability;
+    const availability = this.deps.policy.stack(stack).availability;
     const next = availability && nextTransition(availability, after, 'up');
     return next ? { nextUp: next.at } : {};
   }
@@ -436,7 +420,7 @@ export class EnvironmentKeeper {
   // --- helpers ----------------------------------------------------------------------------------------------
 
   private async locked<T>(target: StackTarget, holder: string, purpose: 'up' | 'destroy', requestId: string, work: () => Promise<T>): Promise<Locked<T>> {
-    const lockDeps = { locks: this.deps.locks, engine: this.deps.engine, owner: this.deps.owner, heartbeatMs: this.timing.heartbeatMs };
+    const lockDeps = { locks: this.deps.locks, engine: this.deps.engine, owner: this.deps.owner, heartbeatMs: this.timing.heartbeatMs, onReleased: this.deps.onReleased };
     return withStackLock(lockDeps, { target, holder, purpose, requestId }, work);
   }
 
@@ -456,24 +440,23 @@ export class EnvironmentKeeper {
     await this.deps.environments.put(record);
   }
 
+  /** The policy's refusal of a scheduled act, as text for the channel; undefined when it may go ahead. */
+  private async refusal(check: () => Promise<void>): Promise<string | undefined> {
+    try {
+      await check();
+      return undefined;
+    } catch (err) {
+      if (isCockpitError(err)) return err.message;
+      throw err;
+    }
+  }
+
   private isKnown(stack: string): boolean {
     return stack in this.deps.team.stacks;
   }
 
-  private ephemeralStacks(): string[] {
-    return Object.entries(this.deps.team.stacks)
-      .filter(([, s]) => s.ephemeral)
-      .map(([name]) => name);
-  }
-
-  private stack(stack: string): StackSettings {
-    const settings = this.deps.team.stacks[stack];
-    if (!settings) throw new NotFoundError(`No stack "${stack}".`, `Known: ${Object.keys(this.deps.team.stacks).join(', ')}`);
-    return settings;
-  }
-
   private target(stack: string): StackTarget {
-    const settings = this.stack(stack);
+    const settings = this.deps.policy.stack(stack);
     return { stack, pulumiStack: settings.pulumiStack, branch: settings.branch };
   }
 
@@ -483,19 +466,13 @@ export class EnvironmentKeeper {
     }
   }
 
-  private mustDeploy(stack: string, settings: StackSettings, actorId: string): void {
-    if (!hasAnyRole(this.deps.team, actorId, settings.deployers)) {
-      throw new NotAllowedError(`You may not bring ${stack} up or down: it needs the role ${settings.deployers.join(' or ')}.`, 'Roles are set in cockpit.yml.');
-    }
-  }
-
   private async mustHaveEngine(): Promise<void> {
     const engine = await this.deps.engine.availability();
     if (!engine.available) throw new UnavailableError(`Stacks cannot be brought up or down here: ${engine.reason}`, engine.install);
   }
 
   private async audit(meta: RequestMeta, action: string, target: string, outcome: AuditOutcome, detail: Record<string, unknown>): Promise<void> {
-    await this.deps.audit.record({ requestId: meta.requestId, actor: meta.actor.id, action, target, outcome, detail });
+    await this.deps.audit.record({ requestId: meta.requestId, actor: describeActor(meta.actor), action, target, outcome, detail });
   }
 }
 
@@ -513,10 +490,4 @@ export function formatMinutes(minutes: number): string {
   const h = Math.floor((minutes % 1440) / 60);
   const m = minutes % 60;
   return [d ? `${d}d` : '', h ? `${h}h` : '', m ? `${m}m` : ''].filter(Boolean).join(' ') || '0m';
-}
-
-/** "Wed 20:00 Europe/Paris": a schedule time in the schedule's own zone. */
-export function formatInZone(at: Date, timezone: string): string {
-  const text = new Intl.DateTimeFormat('en-GB', { timeZone: timezone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(at);
-  return `${text.replace(',', '')} ${timezone}`;
 }

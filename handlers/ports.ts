@@ -17,12 +17,25 @@ export interface Logger {
   child(bindings: Record<string, unknown>): Logger;
 }
 
-/** Who asked, from where, under which request id: travels with every act and into every record. */
+/**
+ * What vouches for an identity, which decides how far it is trusted (handlers/policy.ts):
+ * - `slack`: Slack signed the request that names the user;
+ * - `github`: GitHub signed the delivery and the login is a person's of the team file;
+ * - `console`, `cli`: someone at a terminal of the host says they act for a member: nothing proves it;
+ * - `demo`: the demo console, on a throwaway store with simulated adapters: nothing real is at stake;
+ * - `scheduler`: Cockpit's own schedule, acting for nobody.
+ */
+export type IdentitySource = 'slack' | 'github' | 'console' | 'cli' | 'demo' | 'scheduler';
+
+/** Who asked, and how we know: travels with every act and into every record. */
 export interface Actor {
-  /** Slack user id (U…), or `console:<login>` / `cli:<login>` off Slack. */
+  /** The team member's Slack user id (U…) the act is done for; `scheduler` for the scheduler. */
   id: string;
   /** Display name when known, for messages. */
   name?: string;
+  via: IdentitySource;
+  /** Who is really there when it is not Slack: the OS user at the console or CLI, the GitHub login. */
+  as?: string;
 }
 
 export type AuditOutcome = 'requested' | 'started' | 'succeeded' | 'failed' | 'refused' | 'cancelled';
@@ -43,6 +56,11 @@ export interface AuditEntry {
 export interface AuditQuery {
   target?: string;
   action?: string;
+  /** Any of these actions. */
+  actions?: readonly string[];
+  outcomes?: readonly AuditOutcome[];
+  /** Entries at or after this time. */
+  since?: Date;
   requestId?: string;
   /** How many of the newest entries: 100 when absent, at most 1000. */
   limit?: number;
@@ -57,7 +75,7 @@ export interface AuditLog {
 
 export interface StackLock {
   stack: string;
-  /** Actor id of the person (or `github:<login>`, `scheduler`) the operation runs for. */
+  /** The member (Slack id) the operation runs for, or `scheduler`. */
   holder: string;
   /** What the lock is for, shown to whoever is refused: "deploy", "drill", "destroy". */
   purpose: string;
@@ -168,8 +186,11 @@ export interface PreviewResult {
   steps: number;
   /** Wall time of the preview, checkout included. */
   durationMs: number;
-  /** The infra repo commit the preview ran at; absent when the program is a local directory. */
+  /** The infra repo commit the preview ran at (for a PR, the merge it would make); absent for a local directory. */
   revision?: string;
+  /** For a preview of other code: the stack branch's tip it was merged into, and the head that was merged. */
+  baseRevision?: string;
+  headRevision?: string;
 }
 
 /** How far an update has got; sent on every step start and finish, unthrottled. */
@@ -211,6 +232,13 @@ export interface UpdateOptions {
   revision?: string;
 }
 
+/** What code a preview runs when it is not the stack's own branch: it runs apart from the stack's checkout. */
+export type PreviewCode =
+  /** Another branch's tip, e.g. the source of a promotion. */
+  | { kind: 'branch'; branch: string }
+  /** What merging a pull request would deploy: its head merged into the stack's branch. */
+  | { kind: 'pull_request'; number: number; headSha: string };
+
 /**
  * Previews and applies infrastructure changes (Pulumi). Throws ConflictError (the stack is busy here or locked
  * in the backend, or the previewed commit left the branch), NotFoundError (stack, branch or program missing),
@@ -220,8 +248,11 @@ export interface UpdateOptions {
 export interface InfraEngine {
   /** Whether the engine's CLI is installed and usable; never throws. */
   availability(): Promise<EngineAvailability>;
-  /** A dry run at the branch tip: what an update would change. */
-  preview(stack: StackTarget, opts?: { onEvent?(progress: EngineProgress): void; signal?: AbortSignal }): Promise<PreviewResult>;
+  /**
+   * A dry run: what an update would change. At the branch tip, or at `revision`, a commit the branch contains
+   * (a merge being deployed, so that what is previewed is what runs).
+   */
+  preview(stack: StackTarget, opts?: { onEvent?(progress: EngineProgress): void; signal?: AbortSignal; revision?: string; code?: PreviewCode }): Promise<PreviewResult>;
   /** Applies the stack; a failed or cancelled run is an outcome, not an exception. */
   up(stack: StackTarget, opts?: UpdateOptions): Promise<UpdateResult>;
   /** Deletes every resource of the stack (ephemeral stacks). */
@@ -292,6 +323,8 @@ export interface ChangedFile {
 
 /** What `head` carries that `base` lacks (a three-dot compare: from their merge base to head). */
 export interface BranchComparison {
+  /** `behind` or `identical`: head is an ancestor of base (or the same commit), so it brings nothing new. */
+  status: 'ahead' | 'behind' | 'identical' | 'diverged';
   /** Commits on head and not on base: the true count, even when `commits` is cut short. */
   aheadBy: number;
   /** Oldest first; the code host may cut the list short (GitHub stops at 250). */
@@ -309,6 +342,30 @@ export interface PullRequestRef {
   title: string;
   /** The commit at the tip of the PR's head branch: what a preview runs and a status is set on. */
   headSha: string;
+}
+
+/** A pull request read whole: what deciding to preview it needs. */
+export interface PullRequestDetails extends PullRequestRef {
+  state: 'open' | 'closed';
+  merged: boolean;
+  draft: boolean;
+  /** The branch it merges into. */
+  base: string;
+  head: string;
+  /** GitHub login of its author. */
+  author: string;
+  /** The head lives in another repository. */
+  fromFork: boolean;
+}
+
+/** One review of a pull request, as GitHub keeps it. */
+export interface PullRequestReview {
+  /** GitHub login. */
+  reviewer: string;
+  state: 'APPROVED' | 'CHANGES_REQUESTED' | 'COMMENTED' | 'DISMISSED' | 'PENDING';
+  /** The head the review was given on: an approval of an older commit does not approve newer code. */
+  commitSha: string;
+  submittedAt: Date;
 }
 
 export type CommitState = 'pending' | 'success' | 'failure' | 'error';
@@ -349,15 +406,28 @@ export interface CodeHost {
   readFile(path: string, ref: string): Promise<string | undefined>;
   /** Sets a status on a commit. */
   setCommitStatus(sha: string, status: CommitStatus): Promise<void>;
-  /** Edits in place the one comment on the PR that carries `marker`, or creates it: re-runs never add a second. */
+  /** The latest state of one status context on a commit; undefined when nobody set it. */
+  commitStatus(sha: string, context: string): Promise<CommitState | undefined>;
+  /**
+   * Edits in place the one comment on the PR that carries `marker` and that Cockpit itself wrote, or creates it:
+   * re-runs never add a second, and a person's comment quoting the marker is never edited.
+   */
   upsertComment(issueNumber: number, marker: string, body: string): Promise<CommentRef>;
+  /** One pull request. */
+  pullRequest(number: number): Promise<PullRequestDetails>;
+  /** Every review of a pull request, oldest first. */
+  reviews(number: number): Promise<PullRequestReview[]>;
+  /** The merged pull requests whose merge made this commit (a push that is a merge, as opposed to a direct push). */
+  mergedPullRequestsOf(sha: string): Promise<Array<{ number: number; base: string }>>;
+  /** The login Cockpit itself acts as: the author of the promotion PRs it opens. */
+  selfLogin(): Promise<string>;
 }
 
-/** A pull request was opened, reopened or got new commits: preview it. */
+/** A pull request was opened, reopened, got new commits, or left draft: preview it. */
 export interface PullRequestChanged {
   kind: 'pull_request.changed';
   /** `retargeted`: its base branch changed, so it now merges into (and deploys) another stack. */
-  action: 'opened' | 'synchronize' | 'reopened' | 'retargeted';
+  action: 'opened' | 'synchronize' | 'reopened' | 'retargeted' | 'ready_for_review';
   /** `owner/name` of the repository the PR targets. */
   repository: string;
   number: number;
@@ -371,6 +441,8 @@ export interface PullRequestChanged {
   htmlUrl: string;
   /** The head lives in another repository: its code is not ours to run with our credentials. */
   fromFork: boolean;
+  /** A draft is not previewed until it is ready for review. */
+  draft: boolean;
 }
 
 /** A pull request was merged: its base branch has new code to deploy. */
@@ -383,13 +455,41 @@ export interface PullRequestMerged {
   base: string;
   /** The commit the merge made on `base` (merge, squash or rebase). */
   mergeSha: string;
+  /** The PR's head when it merged: what its reviews approved and its drill status is on. */
+  headSha: string;
   /** Login of the person who merged. */
   mergedBy: string;
+  /** Login of the person who opened the PR. */
+  author: string;
   htmlUrl: string;
 }
 
+/** Someone commented `cockpit preview` on a pull request (Atlantis-style): preview it if they may ask. */
+export interface PreviewRequested {
+  kind: 'pull_request.preview_requested';
+  repository: string;
+  number: number;
+  /** Login of the commenter. */
+  commenter: string;
+  commentId: number;
+  htmlUrl: string;
+}
+
+/** A branch moved. A stack branch moved by anything but a merged PR (a direct push, a revert) lags its stack. */
+export interface BranchPushed {
+  kind: 'branch.pushed';
+  repository: string;
+  branch: string;
+  before: string;
+  after: string;
+  /** Login (or name) of who pushed. */
+  pusher: string;
+  forced: boolean;
+  headCommitMessage?: string;
+}
+
 /** What the code host tells the domain through its webhooks. */
-export type CodeHostEvent = PullRequestChanged | PullRequestMerged;
+export type CodeHostEvent = PullRequestChanged | PullRequestMerged | PreviewRequested | BranchPushed;
 
 /** Where a deploy plan is in its life; each arrow is one `transition`, so a double press cannot start two runs. */
 export type DeployPlanStatus =
@@ -400,6 +500,20 @@ export type DeployPlanStatus =
   | 'failed'
   | 'cancelled' // by a person, before or during the run
   | 'expired'; // left unconfirmed past its time; the preview no longer describes the stack
+
+/** Where a plan came from when no person previewed it: a merged pull request. */
+export interface MergeSource {
+  kind: 'merge';
+  pullRequest: number;
+  /** The commit the merge made on the stack's branch: what the plan previews and runs. */
+  mergeSha: string;
+  /** GitHub logins. */
+  mergedBy: string;
+  author?: string;
+  htmlUrl: string;
+  /** Earlier merges this deploy carries too, when they were queued behind a busy lock. */
+  carries?: number[];
+}
 
 /** What the risk report measured when the plan was made; kept with the plan so the record shows what people saw. */
 export interface RiskAssessment {
@@ -428,7 +542,11 @@ export interface DeployPlan {
   risk: RiskAssessment;
   /** Who pressed Deploy (may differ from the requester). */
   confirmedBy?: string;
+  /** When Deploy was pressed: the approval window runs from here. */
+  confirmedAt?: Date;
   approvedBy?: string;
+  /** Set for the plan of a merge; absent for a person's `/cockpit deploy`. */
+  source?: MergeSource;
   /** An approver's reason for deploying through a freeze. */
   freezeOverride?: { by: string; reason: string };
   /** The Slack (or console) message that shows the plan, edited in place as it moves on. */
@@ -448,12 +566,18 @@ export interface DeployPlans {
     id: string,
     from: readonly DeployPlanStatus[],
     to: DeployPlanStatus,
-    patch?: Partial<Pick<DeployPlan, 'confirmedBy' | 'approvedBy' | 'freezeOverride' | 'message' | 'result'>>,
+    patch?: Partial<Pick<DeployPlan, 'confirmedBy' | 'confirmedAt' | 'approvedBy' | 'freezeOverride' | 'message' | 'result'>>,
   ): Promise<DeployPlan | undefined>;
   /** Records where the plan is shown, without changing its status. */
   setMessage(id: string, message: { channel: string; ts: string }): Promise<void>;
-  /** Plans of a stack in any of these statuses, newest first. */
-  byStack(stack: string, statuses: readonly DeployPlanStatus[]): Promise<DeployPlan[]>;
+  /** Plans of a stack in any of these statuses, newest first; at most `limit` (default 100). */
+  byStack(stack: string, statuses: readonly DeployPlanStatus[], limit?: number): Promise<DeployPlan[]>;
+  /** Plans of the stack that ran and finished at or after `since` (newest first): changes a preview has not seen. */
+  finishedSince(stack: string, since: Date): Promise<DeployPlan[]>;
+  /** The plan that ran on the stack last (running or finished with a result): the code the stack runs. */
+  lastRun(stack: string): Promise<DeployPlan | undefined>;
+  /** Deletes plans that are neither waiting nor running and last changed before `before`; returns how many. */
+  purge(before: Date): Promise<number>;
 }
 
 /** One restore drill's result, as the drill capability records it. */
@@ -533,4 +657,38 @@ export interface Environments {
    * when someone moved it first or the environment is down (two people pressing Keep extend it once).
    */
   moveExpiry(stack: string, from: Date, to: Date): Promise<Environment | undefined>;
+}
+
+/** A merge accepted by the policy and waiting for its stack's lock. */
+export interface QueuedMerge {
+  stack: string;
+  pullRequest: number;
+  mergeSha: string;
+  headSha: string;
+  /** GitHub logins. */
+  mergedBy: string;
+  author?: string;
+  /** Members who asked Cockpit for the PR (a promotion): they may not approve it either. */
+  askedBy?: string[];
+  htmlUrl: string;
+  /** Slack id of the approver whose GitHub review counted as the second person. */
+  approvedBy?: string;
+  /** Why it waits for an approver in Slack; absent when it may deploy at once. */
+  needsApproval?: string;
+  queuedAt: Date;
+  /** The request that accepted it: its audit rows and messages carry it. */
+  requestId: string;
+}
+
+/**
+ * Merges that met a busy stack, in the store so any replica deploys them once the lock frees. A stack deploys
+ * the newest of its queued merges once, which carries the older ones.
+ */
+export interface MergeQueue {
+  /** Queues a merge once: false when that merge of that PR is queued already (a replayed delivery). */
+  add(merge: QueuedMerge): Promise<boolean>;
+  /** Takes every merge queued for the stack, atomically: of two replicas draining it, one gets them. */
+  takeAll(stack: string): Promise<QueuedMerge[]>;
+  /** The stacks that have merges waiting. */
+  stacks(): Promise<string[]>;
 }

@@ -1,8 +1,9 @@
 import { parse as parseYaml } from 'yaml';
-import { InputError, NotAllowedError, NotFoundError } from './errors';
-import type { AuditLog, BranchComparison, Clock, CodeHost, DrillHistory, DrillRecord, PullRequestRef } from './ports';
+import { InputError } from './errors';
+import { describeActor, type Policy, type RequestMeta } from './policy';
+import type { AuditLog, BranchComparison, Clock, CodeHost, DrillHistory, DrillRecord, PreviewCode, PullRequestRef } from './ports';
 import type { Measurement } from './risk';
-import { displayName, hasAnyRole, type StackSettings, type Team } from './team';
+import { displayName, type StackSettings, type Team } from './team';
 
 /**
  * Promotion: the code of one stack's branch moves to the next by pull request (dev → integration → staging →
@@ -13,9 +14,10 @@ import { displayName, hasAnyRole, type StackSettings, type Team } from './team';
 
 export interface PromoteDeps {
   team: Team;
+  policy: Policy;
   codeHost: CodeHost;
-  /** Previews `stack` with the code of `branch` and measures the risk (Deployer.measure). */
-  measure(stack: string, branch: string): Promise<Measurement>;
+  /** Previews `stack` with other code, apart from its checkout, and measures the risk (Deployer.measure). */
+  measure(stack: string, code: PreviewCode): Promise<Measurement>;
   drills: DrillHistory;
   audit: AuditLog;
   clock: Clock;
@@ -47,16 +49,13 @@ export type PromotionResult =
 export class Promoter {
   constructor(private readonly deps: PromoteDeps) {}
 
-  async promote(stack: string, meta: { actor: { id: string }; requestId: string }): Promise<PromotionResult> {
-    const target = this.deps.team.stacks[stack];
-    if (!target) throw new NotFoundError(`No stack "${stack}".`);
+  async promote(stack: string, meta: RequestMeta): Promise<PromotionResult> {
+    const target = this.deps.policy.stack(stack);
     if (!target.promotesFrom) {
       const first = Object.keys(this.deps.team.stacks).filter((s) => this.deps.team.stacks[s]?.promotesFrom);
       throw new InputError(`${stack} is where changes start: nothing promotes into it.`, `Promote into ${first.join(', ')}.`);
     }
-    if (!hasAnyRole(this.deps.team, meta.actor.id, target.deployers)) {
-      throw new NotAllowedError(`You may not promote into ${stack}: it needs the role ${target.deployers.join(' or ')}.`);
-    }
+    await this.deps.policy.mayPromote(stack, meta);
     const sourceName = target.promotesFrom;
     const source = this.deps.team.stacks[sourceName]!;
     const comparison = await this.deps.codeHost.compare(target.branch, source.branch);
@@ -69,7 +68,7 @@ export class Promoter {
     const [before, after, measurement, sourceDrill] = await Promise.all([
       this.deps.codeHost.readFile(configFile, target.branch),
       this.deps.codeHost.readFile(configFile, source.branch),
-      this.deps.measure(stack, source.branch),
+      this.deps.measure(stack, { kind: 'branch', branch: source.branch }),
       this.deps.drills.latest(sourceName),
     ]);
     const configChanges = diffStackConfig(before, after);
@@ -94,12 +93,13 @@ export class Promoter {
       ? await this.deps.codeHost.updatePullRequest(open.number, { title, body })
       : await this.deps.codeHost.openPullRequest({ base: target.branch, head: source.branch, title, body });
     const kind = open ? 'updated' : 'opened';
-    await this.audit(meta, stack, 'succeeded', { result: kind, source: sourceName, pullRequest: pullRequest.htmlUrl, commits: comparison.aheadBy });
+    // Who asked for the PR is its author as far as the two-person rule goes: GitHub only sees Cockpit's login.
+    await this.audit(meta, stack, 'succeeded', { result: kind, source: sourceName, pullRequest: pullRequest.htmlUrl, pullRequestNumber: pullRequest.number, requestedBy: meta.actor.id, commits: comparison.aheadBy });
     return { kind, source: sourceName, target: stack, pullRequest, comparison, configChanges, measurement };
   }
 
-  private async audit(meta: { actor: { id: string }; requestId: string }, target: string, outcome: 'succeeded', detail: Record<string, unknown>) {
-    await this.deps.audit.record({ requestId: meta.requestId, actor: meta.actor.id, action: 'promote', target, outcome, detail });
+  private async audit(meta: RequestMeta, target: string, outcome: 'succeeded', detail: Record<string, unknown>) {
+    await this.deps.audit.record({ requestId: meta.requestId, actor: describeActor(meta.actor), action: 'promote', target, outcome, detail });
   }
 }
 

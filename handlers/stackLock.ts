@@ -14,6 +14,8 @@ export interface StackLockDeps {
   /** This replica's id, written on the lock so a crashed replica's lock can be told apart. */
   owner: string;
   heartbeatMs: number;
+  /** Told after the lock is released, so work that waited for the stack (queued merges) can go. */
+  onReleased?(stack: string): void;
 }
 
 export interface StackLockRequest {
@@ -47,6 +49,7 @@ export async function withStackLock<T>(deps: StackLockDeps, request: StackLockRe
   } finally {
     clearInterval(heartbeat);
     await deps.locks.release(target.stack, request.requestId);
+    deps.onReleased?.(target.stack);
   }
 }
 

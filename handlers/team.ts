@@ -24,6 +24,8 @@ export interface Person {
   slack: string;
   name: string;
   roles: string[];
+  /** The person's GitHub login: merges, reviews and PRs on GitHub are theirs only through it. */
+  github?: string;
 }
 
 export interface Team {
@@ -36,6 +38,12 @@ export function personById(team: Team, userId: string): Person | undefined {
   return team.people.find((p) => p.slack === userId);
 }
 
+/** GitHub logins are case-insensitive; a login the team file does not name is nobody Cockpit knows. */
+export function personByGitHubLogin(team: Team, login: string): Person | undefined {
+  const wanted = login.toLowerCase();
+  return team.people.find((p) => p.github?.toLowerCase() === wanted);
+}
+
 export function hasAnyRole(team: Team, userId: string, roles: readonly string[]): boolean {
   const person = personById(team, userId);
   return person !== undefined && person.roles.some((r) => roles.includes(r));
@@ -44,4 +52,9 @@ export function hasAnyRole(team: Team, userId: string, roles: readonly string[])
 /** How a person is named in messages: their name when the team file knows them, else their id. */
 export function displayName(team: Team, userId: string): string {
   return personById(team, userId)?.name ?? userId;
+}
+
+/** The stack whose branch this is, if any. */
+export function stackOfBranch(team: Team, branch: string): string | undefined {
+  return Object.entries(team.stacks).find(([, s]) => s.branch === branch)?.[0];
 }

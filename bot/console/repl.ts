@@ -18,8 +18,15 @@ export interface ConsoleOptions {
   log: Logger;
   input: Readable;
   output: Writable;
-  /** The Slack user id the console acts as (roles come from the team file). */
+  /** The team member (Slack user id) the console acts for (roles come from the team file). */
   actorId: string;
+  /** Who is at the terminal (the OS user), recorded with every act: `console:<user> for <member>`. */
+  osUser: string;
+  /**
+   * `demo`: a throwaway store and simulated adapters, so `as <person>` may stand in for a second person in
+   * Slack. Otherwise the console's word is all there is, and the policy trusts it accordingly.
+   */
+  via?: 'console' | 'demo';
 }
 
 const HELP = `Type a command as in Slack (/cockpit help, /cockpit status; the /cockpit prefix is optional).
@@ -59,7 +66,7 @@ export async function runConsole(options: ConsoleOptions): Promise<void> {
     const requestId = newRequestId();
     return {
       requestId,
-      actor: { id: actorId, name: nameOf(actorId) },
+      actor: { id: actorId, name: nameOf(actorId), via: options.via ?? 'console', as: options.osUser },
       front: 'console',
       log: options.log.child({ requestId, user: actorId, command }),
       channelId: 'console',
@@ -68,7 +75,8 @@ export async function runConsole(options: ConsoleOptions): Promise<void> {
   };
 
   const rl = createInterface({ input: options.input, output, terminal: (output as { isTTY?: boolean }).isTTY === true, prompt: 'cockpit> ' });
-  write(`Cockpit console — acting as ${nameOf(actorId)} (${actorId}).`);
+  write(`Cockpit console — acting for ${nameOf(actorId)} (${actorId}) as ${options.osUser}.`);
+  if (options.via !== 'demo') write('Nothing vouches for who types here: approving, overriding a freeze and breaking a lock need Slack.');
   write(HELP);
   rl.prompt();
   for await (const raw of rl) {

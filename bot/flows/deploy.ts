@@ -1,11 +1,11 @@
-import type { Deployer, RequestMeta } from '../../handlers/deploy';
-import { UnavailableError } from '../../handlers/errors';
-import type { Clock, DeployPlan, EngineProgress, UpdateResult } from '../../handlers/ports';
-import type { ActionHandler, Conversation, PostedMessage, RequestContext, VerbHandlers } from '../commands';
+import type { Deployer, RequestMeta, RunOutcome } from '../../handlers/deploy';
+import type { Clock, DeployPlan, EngineProgress } from '../../handlers/ports';
+import type { ActionHandler, Conversation, PostedMessage, RequestContext, VerbHandler, VerbHandlers } from '../commands';
 import {
   awaitingApprovalReply,
   cancelledReply,
   cancelRequestedReply,
+  expiredReply,
   lockBrokenReply,
   previewFailedReply,
   previewingReply,
@@ -13,13 +13,14 @@ import {
   resultReply,
   riskReportReply,
 } from '../slack/blocks/deploy';
+import type { Reply } from '../slack/blocks/reply';
 import { ACTIONS } from '../slack/ids';
-import { ThrottledEditor } from './throttledEditor';
+import { runLongOperation } from './longOperation';
 
 /**
  * The deploy as people see it: one message in the channel that moves from "previewing" to the risk report,
- * to "waiting for an approver", to progress, to the result. The rules are handlers/deploy.ts's; this file
- * only decides what is shown where.
+ * to "waiting for an approver", to progress, to the result. The rules are handlers/policy.ts's and the
+ * orchestration handlers/deploy.ts's; this file only decides what is shown where.
  */
 
 export interface DeployFlowDeps {
@@ -29,36 +30,50 @@ export interface DeployFlowDeps {
   progressIntervalMs?: number;
 }
 
-const meta = (ctx: RequestContext): RequestMeta => ({ actor: ctx.actor, requestId: ctx.requestId });
+export const requestMeta = (ctx: RequestContext): RequestMeta => ({ actor: ctx.actor, requestId: ctx.requestId });
+
+/** The result of a run, and a warning when the store could not record it (the update did happen). */
+export function runResultReply(outcome: RunOutcome, requestId: string): Reply {
+  const reply = resultReply(outcome.plan, outcome.result);
+  if (!outcome.recordingFailed) return reply;
+  return {
+    ...reply,
+    text: `${reply.text}, but recording it failed`,
+    blocks: [...reply.blocks, { type: 'section', text: { type: 'mrkdwn', text: `:warning: *Deployed, but recording it failed* (ref \`${requestId}\`): the store refused the result, so status and history lag behind. See the log.` } }],
+  };
+}
 
 export function deployFlow(deps: DeployFlowDeps): { verbs: VerbHandlers; actions: Record<string, ActionHandler> } {
   const { deployer, clock } = deps;
-  const interval = deps.progressIntervalMs ?? 3000;
+  const intervalMs = deps.progressIntervalMs ?? 3000;
+  const opDeps = (ctx: RequestContext) => ({ clock, log: ctx.log, intervalMs });
 
-  /** Runs a plan (confirm or approve) with progress edited into its message, and leaves the result there. */
-  async function runWithProgress(
-    planId: string,
-    ctx: RequestContext,
-    start: (onProgress: (p: EngineProgress) => void) => Promise<{ plan: DeployPlan; result: UpdateResult } | { awaiting: DeployPlan; approvers: string[] }>,
-  ) {
+  /** Runs a plan (confirm or approve) with progress edited into its message, and leaves the outcome there. */
+  async function runPlan(planId: string, ctx: RequestContext, start: (onProgress: (p: EngineProgress) => void) => Promise<RunOutcome | { awaiting: DeployPlan; approvers: string[] }>) {
     const plan = await deployer.plan(planId);
     const where = messageOf(plan, ctx);
     const startedAt = clock.now().getTime();
-    const editor = where && new ThrottledEditor(where.conversation, where.message, interval, ctx.log, () => clock.now().getTime());
-    try {
-      const outcome = await start((p) => editor?.push(progressReply(plan, p, clock.now().getTime() - startedAt)));
-      await editor?.stop();
-      const reply = 'awaiting' in outcome ? awaitingApprovalReply(outcome.awaiting, outcome.approvers, clock.now()) : resultReply(outcome.plan, outcome.result);
-      if (!where) return reply;
-      await where.conversation.update(where.message, reply);
-      return undefined;
-    } catch (err) {
-      await editor?.stop();
-      // A run that started and then broke leaves its record; show it rather than a frozen progress bar.
-      const after = await deployer.plan(planId).catch(() => undefined);
-      if (where && after?.result && after.status !== plan.status) await where.conversation.update(where.message, resultReply(after, after.result)).catch(() => undefined);
-      throw err;
-    }
+    let recordingFailed: string | undefined;
+    const { value } = await runLongOperation(opDeps(ctx), {
+      conversation: where?.conversation,
+      message: where?.message,
+      run: (op) => start((p) => op.show(progressReply(plan, p, clock.now().getTime() - startedAt))),
+      done: (outcome) => {
+        if ('awaiting' in outcome) return awaitingApprovalReply(outcome.awaiting, outcome.approvers, clock.now());
+        recordingFailed = outcome.recordingFailed;
+        return runResultReply(outcome, ctx.requestId);
+      },
+      // A run that started and broke leaves its record, and a stale plan is expired: show that, not a frozen bar.
+      failed: async () => {
+        const after = await deployer.plan(planId).catch(() => undefined);
+        if (!after || after.status === plan.status) return undefined;
+        if (after.status === 'expired') return expiredReply(after);
+        return after.result ? resultReply(after, after.result) : undefined;
+      },
+    });
+    if (recordingFailed) ctx.log.error({ planId, error: recordingFailed }, 'deployed, but recording the result failed');
+    if (where) return undefined;
+    return 'awaiting' in value ? awaitingApprovalReply(value.awaiting, value.approvers, clock.now()) : runResultReply(value, ctx.requestId);
   }
 
   /** The message showing a plan: the one whose button was pressed, else the one the plan recorded. */
@@ -67,46 +82,48 @@ export function deployFlow(deps: DeployFlowDeps): { verbs: VerbHandlers; actions
     return ctx.conversation && message ? { conversation: ctx.conversation, message } : undefined;
   }
 
+  const deploy: VerbHandler<'deploy'> = async (req, ctx) => {
+    const meta = requestMeta(ctx);
+    await deployer.assertMayPreview(req.stack, meta, req.overrideFreeze);
+    const preview = (message?: PostedMessage) =>
+      deployer.preview(req.stack, meta, { freezeOverrideReason: req.overrideFreeze }).then(async (plan) => {
+        if (message) await deployer.recordMessage(plan.id, message);
+        return plan;
+      });
+    if (!ctx.conversation) return riskReportReply(await preview(), clock.now(), { previewOnly: req.preview });
+    await runLongOperation(opDeps(ctx), {
+      conversation: ctx.conversation,
+      announce: previewingReply(req.stack, ctx.actor.id),
+      run: (op) => preview(op.message),
+      done: (plan) => riskReportReply(plan, clock.now(), { previewOnly: req.preview }),
+      failed: () => previewFailedReply(req.stack, ctx.requestId),
+    });
+    return undefined;
+  };
+
   return {
     verbs: {
-      deploy: async (req, ctx) => {
-        await deployer.assertMayPreview(req.stack, meta(ctx), req.overrideFreeze);
-        if (!ctx.conversation) {
-          const plan = await deployer.preview(req.stack, meta(ctx), { freezeOverrideReason: req.overrideFreeze });
-          return riskReportReply(plan, clock.now(), { previewOnly: req.preview });
-        }
-        const message = await ctx.conversation.post(previewingReply(req.stack, ctx.actor.id)).catch((err: unknown) => {
-          ctx.log.warn({ err }, 'cannot post the deploy message in this conversation');
-          throw new UnavailableError('Cockpit cannot post in this conversation.', 'Run deploys in a channel Cockpit is in (invite @cockpit), e.g. the deploys channel.');
-        });
-        try {
-          const plan = await deployer.preview(req.stack, meta(ctx), { freezeOverrideReason: req.overrideFreeze });
-          await deployer.recordMessage(plan.id, message);
-          await ctx.conversation.update(message, riskReportReply(plan, clock.now(), { previewOnly: req.preview }));
-          return undefined;
-        } catch (err) {
-          await ctx.conversation.update(message, previewFailedReply(req.stack, ctx.requestId)).catch(() => undefined);
-          throw err;
-        }
-      },
-      cancel: async (req, ctx) => cancelRequestedReply(req.stack, await deployer.cancelRunning(req.stack, meta(ctx)), ctx.actor.id),
-      unlock: async (req, ctx) => lockBrokenReply(req.stack, await deployer.breakLock(req.stack, req.reason, meta(ctx)), ctx.actor.id, req.reason),
+      deploy,
+      cancel: async (req, ctx) => cancelRequestedReply(req.stack, await deployer.cancelRunning(req.stack, requestMeta(ctx)), ctx.actor.id),
+      unlock: async (req, ctx) => lockBrokenReply(req.stack, await deployer.breakLock(req.stack, req.reason, requestMeta(ctx)), ctx.actor.id, req.reason),
     },
     actions: {
       [ACTIONS.deployConfirm]: (planId, ctx) =>
-        runWithProgress(planId, ctx, async (onProgress) => {
-          const outcome = await deployer.confirm(planId, meta(ctx), onProgress);
+        runPlan(planId, ctx, async (onProgress) => {
+          const outcome = await deployer.confirm(planId, requestMeta(ctx), onProgress);
           return outcome.kind === 'awaiting_approval' ? { awaiting: outcome.plan, approvers: outcome.approvers } : outcome;
         }),
-      [ACTIONS.deployApprove]: (planId, ctx) => runWithProgress(planId, ctx, (onProgress) => deployer.approve(planId, meta(ctx), onProgress)),
+      [ACTIONS.deployApprove]: (planId, ctx) => runPlan(planId, ctx, (onProgress) => deployer.approve(planId, requestMeta(ctx), onProgress)),
       [ACTIONS.deployCancel]: async (planId, ctx) => {
-        const plan = await deployer.cancelPlan(planId, meta(ctx));
+        const plan = await deployer.cancelPlan(planId, requestMeta(ctx));
         const where = messageOf(plan, ctx);
         const reply = cancelledReply(plan, ctx.actor.id);
         if (!where) return reply;
         await where.conversation.update(where.message, reply);
         return undefined;
       },
+      // "Preview again" on a stale plan or a lagging stack: a fresh `/cockpit deploy <stack>`, by whoever pressed it.
+      [ACTIONS.deployPreviewAgain]: (stack, ctx) => deploy({ verb: 'deploy', stack, preview: false }, { ...ctx, sourceMessage: undefined }),
     },
   };
 }

@@ -1,6 +1,6 @@
 import { EnvironmentKeeper, SCHEDULER_ACTOR, type EnvironmentEvent, type EnvironmentTiming, type RequestMeta } from '../../handlers/environments';
-import { UnavailableError } from '../../handlers/errors';
 import type { AuditLog, Clock, Environments, InfraEngine, Leases, Logger, StackLocks } from '../../handlers/ports';
+import type { Policy } from '../../handlers/policy';
 import type { Team } from '../../handlers/team';
 import type { ActionHandler, Conversation, PostedMessage, RequestContext, VerbHandlers } from '../commands';
 import { Scheduler, type Job, type JobRun } from '../scheduler';
@@ -20,12 +20,13 @@ import {
   tearDownErrorReply,
   tearingDownReply,
   tornDownReply,
+  postponedReply,
   upNotStartedReply,
   warningReply,
 } from '../slack/blocks/environments';
 import type { Reply } from '../slack/blocks/reply';
 import { ACTIONS } from '../slack/ids';
-import { ThrottledEditor } from './throttledEditor';
+import { postFor, runLongOperation } from './longOperation';
 
 /**
  * Stacks that come and go, as people see them: `/cockpit up` and `/cockpit down` answer in the channel with one
@@ -51,17 +52,7 @@ export function environmentsFlow(deps: EnvironmentsFlowDeps): { verbs: VerbHandl
   const interval = deps.progressIntervalMs ?? 3000;
   const now = () => clock.now();
 
-  /** Posts the first message of an operation, or says why it cannot be posted. */
-  async function announce(ctx: RequestContext & { conversation: Conversation }, reply: Reply): Promise<PostedMessage> {
-    return ctx.conversation.post(reply).catch((err: unknown) => {
-      ctx.log.warn({ err }, 'cannot post in this conversation');
-      throw new UnavailableError('Cockpit cannot post in this conversation.', 'Run it in a channel Cockpit is in (invite @cockpit), e.g. the deploys channel.');
-    });
-  }
-
-  function editorFor(conversation: Conversation, message: PostedMessage, log: Logger): ThrottledEditor {
-    return new ThrottledEditor(conversation, message, interval, log, () => clock.now().getTime());
-  }
+  const opDeps = (log: Logger) => ({ clock, log, intervalMs: interval });
 
   const verbs: VerbHandlers = {
     up: async (req, ctx) => {
@@ -72,28 +63,22 @@ export function environmentsFlow(deps: EnvironmentsFlowDeps): { verbs: VerbHandl
         const outcome = await keeper.up(req.stack, req.ttlMinutes, meta(ctx));
         return outcome.kind === 'already_up' ? alreadyUpReply(outcome.environment, outcome.extended, now()) : broughtUpReply(outcome.environment, outcome.result, now(), ctx.requestId);
       }
-      const conversation = ctx.conversation;
-      const message = await announce({ ...ctx, conversation }, bringingUpReply(req.stack, ctx.actor.id, ttl));
-      const editor = editorFor(conversation, message, ctx.log);
       const startedAt = clock.now().getTime();
-      try {
-        const outcome = await keeper.up(req.stack, req.ttlMinutes, meta(ctx), (p) => editor.push(progressReply('Bringing up', req.stack, p, clock.now().getTime() - startedAt)));
-        await editor.stop();
-        const reply =
-          outcome.kind === 'already_up' ? { ...alreadyUpReply(outcome.environment, true, now()), visibility: 'in_channel' as const } : broughtUpReply(outcome.environment, outcome.result, now(), ctx.requestId);
-        await conversation.update(message, reply);
-        return undefined;
-      } catch (err) {
-        await editor.stop();
-        await conversation.update(message, upNotStartedReply(req.stack, ctx.requestId)).catch(() => undefined);
-        throw err;
-      }
+      await runLongOperation(opDeps(ctx.log), {
+        conversation: ctx.conversation,
+        announce: bringingUpReply(req.stack, ctx.actor.id, ttl),
+        run: (op) => keeper.up(req.stack, req.ttlMinutes, meta(ctx), (p) => op.show(progressReply('Bringing up', req.stack, p, clock.now().getTime() - startedAt))),
+        done: (outcome) =>
+          outcome.kind === 'already_up' ? { ...alreadyUpReply(outcome.environment, true, now()), visibility: 'in_channel' as const } : broughtUpReply(outcome.environment, outcome.result, now(), ctx.requestId),
+        failed: () => upNotStartedReply(req.stack, ctx.requestId),
+      });
+      return undefined;
     },
     down: async (req, ctx) => {
       await keeper.assertMay('down', req.stack, meta(ctx));
       const reply = confirmDownReply(req.stack, await keeper.environment(req.stack), ctx.actor.id, now());
       if (!ctx.conversation) return reply;
-      await announce({ ...ctx, conversation: ctx.conversation }, reply);
+      await postFor(ctx.conversation, reply, ctx.log);
       return undefined;
     },
   };
@@ -101,26 +86,24 @@ export function environmentsFlow(deps: EnvironmentsFlowDeps): { verbs: VerbHandl
   const actions: Record<string, ActionHandler> = {
     [ACTIONS.environmentDown]: async (stack, ctx) => {
       await keeper.assertMay('down', stack, meta(ctx));
-      const where = ctx.conversation && ctx.sourceMessage ? { conversation: ctx.conversation, message: ctx.sourceMessage } : undefined;
-      if (!where) {
+      if (!ctx.conversation || !ctx.sourceMessage) {
         const { environment, result } = await keeper.down(stack, meta(ctx));
         return tornDownReply(environment, result, now(), ctx.requestId, { why: 'asked', actorId: ctx.actor.id });
       }
       const before = await keeper.environment(stack);
-      await where.conversation.update(where.message, tearingDownReply(stack, ctx.actor.id, 'asked'));
-      const editor = editorFor(where.conversation, where.message, ctx.log);
       const startedAt = clock.now().getTime();
-      try {
-        const { environment, result } = await keeper.down(stack, meta(ctx), (p) => editor.push(progressReply('Tearing down', stack, p, clock.now().getTime() - startedAt)));
-        await editor.stop();
-        await where.conversation.update(where.message, tornDownReply(environment, result, now(), ctx.requestId, { why: 'asked', actorId: ctx.actor.id }));
-        return undefined;
-      } catch (err) {
-        await editor.stop();
+      await runLongOperation(opDeps(ctx.log), {
+        conversation: ctx.conversation,
+        message: ctx.sourceMessage,
+        run: (op) => {
+          op.show(tearingDownReply(stack, ctx.actor.id, 'asked'));
+          return keeper.down(stack, meta(ctx), (p) => op.show(progressReply('Tearing down', stack, p, clock.now().getTime() - startedAt)));
+        },
+        done: ({ environment, result }) => tornDownReply(environment, result, now(), ctx.requestId, { why: 'asked', actorId: ctx.actor.id }),
         // Refused or not started: the prompt comes back, so it can be pressed again once the reason is gone.
-        await where.conversation.update(where.message, confirmDownReply(stack, before, ctx.actor.id, now())).catch(() => undefined);
-        throw err;
-      }
+        failed: () => confirmDownReply(stack, before, ctx.actor.id, now()),
+      });
+      return undefined;
     },
     [ACTIONS.environmentDownCancel]: async (stack, ctx) => downCancelledReply(stack, ctx.actor.id),
     [ACTIONS.environmentKeep]: async (value, ctx) => {
@@ -129,6 +112,9 @@ export function environmentsFlow(deps: EnvironmentsFlowDeps): { verbs: VerbHandl
       return outcome.kind === 'extended' ? keptReply(outcome.environment, ctx.actor.id, now()) : alreadyKeptReply(outcome.environment, now());
     },
   };
+
+  /** What the channel was last told about a postponed scheduled act, per stack: said once, not every minute. */
+  const postponedSaid = new Map<string, string>();
 
   /** Posts what a scheduler run did; a post that fails is logged and never stops the run. */
   function poster(run: JobRun): (event: EnvironmentEvent) => Promise<void> {
@@ -147,6 +133,7 @@ export function environmentsFlow(deps: EnvironmentsFlowDeps): { verbs: VerbHandl
     };
     return async (event) => {
       const at = now();
+      if (event.kind !== 'postponed') postponedSaid.delete('stack' in event ? event.stack : event.environment.stack);
       switch (event.kind) {
         case 'warning':
           return send(event.environment.stack, warningReply(event, at, keeper.keepMinutes, availabilityOf(event.environment.stack)), 'post');
@@ -181,14 +168,21 @@ export function environmentsFlow(deps: EnvironmentsFlowDeps): { verbs: VerbHandl
           const availability = availabilityOf(event.environment.stack);
           return availability ? send(event.environment.stack, scheduleAdoptedReply(event.environment, availability, at), 'post') : undefined;
         }
-        case 'postponed':
-          run.log.info({ stack: event.stack, what: event.what, lockedBy: event.lock.holder, purpose: event.lock.purpose, lockRequestId: event.lock.requestId }, 'stack busy: the scheduler tries again next run');
-          return undefined;
+        case 'postponed': {
+          if (event.lock) {
+            run.log.info({ stack: event.stack, what: event.what, lockedBy: event.lock.holder, purpose: event.lock.purpose, lockRequestId: event.lock.requestId }, 'stack busy: the scheduler tries again next run');
+            return undefined;
+          }
+          run.log.warn({ stack: event.stack, what: event.what, reason: event.reason }, 'the policy postponed a scheduled act');
+          if (postponedSaid.get(event.stack) === event.reason) return undefined;
+          postponedSaid.set(event.stack, event.reason ?? '');
+          return send(event.stack, postponedReply(event.stack, event.what, event.reason ?? 'refused', at), 'post');
+        }
       }
     };
   }
 
-  const schedulerMeta = (run: JobRun): RequestMeta => ({ actor: { id: SCHEDULER_ACTOR }, requestId: run.requestId });
+  const schedulerMeta = (run: JobRun): RequestMeta => ({ actor: { id: SCHEDULER_ACTOR, via: 'scheduler' }, requestId: run.requestId });
   const stacks = Object.values(deps.team.stacks);
   const jobs: Job[] = [];
   if (stacks.some((s) => s.ephemeral)) {
@@ -202,6 +196,7 @@ export function environmentsFlow(deps: EnvironmentsFlowDeps): { verbs: VerbHandl
 
 export interface WireEnvironmentsDeps {
   team: Team;
+  policy: Policy;
   engine: InfraEngine;
   store: { locks: StackLocks; environments: Environments; audit: AuditLog; leases: Leases };
   clock: Clock;
@@ -209,6 +204,8 @@ export interface WireEnvironmentsDeps {
   owner: string;
   log: Logger;
   deploysChannel: () => Conversation | undefined;
+  /** Told when this replica releases a stack's lock: merges queued behind it may go. */
+  onReleased?(stack: string): void;
   progressIntervalMs?: number;
   timing?: Partial<EnvironmentTiming>;
 }
@@ -217,12 +214,14 @@ export interface WireEnvironmentsDeps {
 export function wireEnvironments(deps: WireEnvironmentsDeps): { keeper: EnvironmentKeeper; verbs: VerbHandlers; actions: Record<string, ActionHandler>; scheduler: Scheduler } {
   const keeper = new EnvironmentKeeper({
     team: deps.team,
+    policy: deps.policy,
     engine: deps.engine,
     locks: deps.store.locks,
     environments: deps.store.environments,
     audit: deps.store.audit,
     clock: deps.clock,
     owner: deps.owner,
+    ...(deps.onReleased ? { onReleased: deps.onReleased } : {}),
     timing: deps.timing,
   });
   const flow = environmentsFlow({ keeper, team: deps.team, clock: deps.clock, deploysChannel: deps.deploysChannel, progressIntervalMs: deps.progressIntervalMs });

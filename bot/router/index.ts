@@ -24,6 +24,7 @@ export type CommandRequest =
   | { verb: 'cancel'; stack: string }
   | { verb: 'unlock'; stack: string; reason: string }
   | { verb: 'promote'; stack: string }
+  | { verb: 'preview'; pullRequest: number }
   | { verb: 'up'; stack: string; ttlMinutes?: number }
   | { verb: 'down'; stack: string }
   | { verb: 'drill'; stack: string }
@@ -149,6 +150,16 @@ export const GRAMMARS: Record<Verb, Grammar> = {
     },
   },
   promote: stackOnly('promote', 'open the promotion pull request into a stack from the one before it'),
+  preview: {
+    usage: ['preview <pull request number>'],
+    summary: "preview what merging a pull request deploys (PRs from outside the team wait for this)",
+    parse(args) {
+      const m = /^(?:#|PR-?)?(\d{1,9})$/i.exec(args[0] ?? '') ?? /\/pull\/(\d{1,9})(?:[/?#].*)?$/.exec(args[0] ?? '');
+      if (!m) throw new ParseFailure(args[0] === undefined ? 'which pull request? its number, like 42' : `"${args[0]}" is not a pull request number`);
+      noExtra(args, 1);
+      return { verb: 'preview', pullRequest: Number(m[1]) };
+    },
+  },
   up: {
     usage: ['up <stack> [--ttl 4h]'],
     summary: 'bring up an ephemeral stack for a while',

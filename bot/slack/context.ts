@@ -12,7 +12,8 @@ export function slackRequestContext(
   const requestId = newRequestId();
   return {
     requestId,
-    actor: { id: who.userId, name: who.userName },
+    // Slack signed the request that names this user: the one identity Cockpit takes at its word.
+    actor: { id: who.userId, name: who.userName, via: 'slack' },
     front: 'slack',
     log: log.child({ requestId, user: who.userId, command }),
     channelId: where.channelId,

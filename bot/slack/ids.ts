@@ -9,6 +9,7 @@ export const ACTIONS = {
   deployConfirm: 'deploy.confirm',
   deployApprove: 'deploy.approve',
   deployCancel: 'deploy.cancel',
+  deployPreviewAgain: 'deploy.preview_again',
   environmentKeep: 'environment.keep',
   environmentDown: 'environment.down',
   environmentDownCancel: 'environment.down_cancel',

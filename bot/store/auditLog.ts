@@ -32,6 +32,9 @@ export class SqlAuditLog implements AuditLog {
     let select = this.db.selectFrom('audit_log').selectAll();
     if (query.target !== undefined) select = select.where('target', '=', query.target);
     if (query.action !== undefined) select = select.where('action', '=', query.action);
+    if (query.actions !== undefined) select = select.where('action', 'in', query.actions.length > 0 ? [...query.actions] : ['']);
+    if (query.outcomes !== undefined) select = select.where('outcome', 'in', query.outcomes.length > 0 ? [...query.outcomes] : ['']);
+    if (query.since !== undefined) select = select.where('at', '>=', toStoredTime(query.since));
     if (query.requestId !== undefined) select = select.where('request_id', '=', query.requestId);
     const rows = await select
       .orderBy('at', 'desc')

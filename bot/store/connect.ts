@@ -12,6 +12,7 @@ import {
   type Environments,
   type IncidentBoard,
   type Leases,
+  type MergeQueue,
   type Logger,
   type StackLocks,
   type StoreProbe,
@@ -25,6 +26,7 @@ import { SqlDrillHistory } from './drillHistory';
 import { SqlEnvironments } from './environments';
 import { SqlIncidentBoard, SqlIncidents } from './incidentBoard';
 import { SqlLeases } from './leases';
+import { SqlMergeQueue } from './mergeQueue';
 import { InCodeMigrationProvider, storeMigrations } from './migrations';
 import { SqlStoreProbe, errorMessage, redactCredentials } from './probe';
 import { SqlStackLocks } from './stackLocks';
@@ -64,6 +66,8 @@ export interface Store {
   deliveries: DeliveryLog;
   /** Ephemeral and scheduled stacks: up or down, and when they are torn down. */
   environments: Environments;
+  /** Merges waiting for their stack's lock. */
+  merges: MergeQueue;
   probe: StoreProbe;
   /** Applies pending migrations; returns the names applied. openStore has already done it. */
   migrate(): Promise<string[]>;
@@ -121,6 +125,7 @@ export function createStore(config: StoreConfig, deps: StoreDeps, options: Store
     incidentWriter: new SqlIncidents(db, deps.clock),
     deliveries: new SqlDeliveryLog(db, deps.clock, { purgeEvery: opts.deliveryPurgeEvery, log: deps.log, secrets }),
     environments: new SqlEnvironments(db, deps.clock),
+    merges: new SqlMergeQueue(db),
     probe: new SqlStoreProbe(db, dialect, getMigrator, { timeoutMs: opts.healthTimeoutMs, secrets }),
     async migrate() {
       try {

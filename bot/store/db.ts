@@ -20,6 +20,7 @@ export interface Database {
   incidents: IncidentsTable;
   deliveries: DeliveriesTable;
   environments: EnvironmentsTable;
+  merge_queue: MergeQueueTable;
 }
 
 export interface AuditLogTable {
@@ -66,6 +67,26 @@ export interface DeployPlansTable {
   freeze_override: string | null;
   message: string | null;
   result: string | null;
+  confirmed_at: string | null;
+  /** JSON of the MergeSource a merge's plan came from; NULL for a person's deploy. */
+  source: string | null;
+}
+
+/** Merges waiting for their stack's lock. */
+export interface MergeQueueTable {
+  stack: string;
+  pull_request: number;
+  merge_sha: string;
+  head_sha: string;
+  merged_by: string;
+  author: string | null;
+  /** JSON array of Slack ids. */
+  asked_by: string | null;
+  html_url: string;
+  approved_by: string | null;
+  needs_approval: string | null;
+  queued_at: string;
+  request_id: string;
 }
 
 export interface DrillRunsTable {

@@ -6,6 +6,7 @@ import {
   type DeployPlans,
   type DeployPlanStatus,
   type DrillRecord,
+  type MergeSource,
   type IncidentSummary,
   type PreviewResult,
   type RiskAssessment,
@@ -43,6 +44,8 @@ export class SqlDeployPlans implements DeployPlans {
         risk: riskToJson(plan.risk),
         confirmed_by: plan.confirmedBy ?? null,
         approved_by: plan.approvedBy ?? null,
+        confirmed_at: plan.confirmedAt ? toStoredTime(plan.confirmedAt) : null,
+        source: jsonOrNull(plan.source),
         freeze_override: jsonOrNull(plan.freezeOverride),
         message: jsonOrNull(plan.message),
         result: jsonOrNull(plan.result),
@@ -82,7 +85,7 @@ export class SqlDeployPlans implements DeployPlans {
     if (result.numUpdatedRows === 0n) throw new NotFoundError(`no deploy plan ${id}`);
   }
 
-  async byStack(stack: string, statuses: readonly DeployPlanStatus[]): Promise<DeployPlan[]> {
+  async byStack(stack: string, statuses: readonly DeployPlanStatus[], limit = 100): Promise<DeployPlan[]> {
     if (statuses.length === 0) return [];
     const rows = await this.db
       .selectFrom('deploy_plans')
@@ -91,8 +94,46 @@ export class SqlDeployPlans implements DeployPlans {
       .where('status', 'in', [...statuses])
       .orderBy('created_at', 'desc')
       .orderBy('id', 'desc')
+      .limit(limit)
       .execute();
     return rows.map(toPlan);
+  }
+
+  async finishedSince(stack: string, since: Date): Promise<DeployPlan[]> {
+    const rows = await this.db
+      .selectFrom('deploy_plans')
+      .selectAll()
+      .where('stack', '=', stack)
+      // A plan cancelled before it started changed nothing; one cancelled mid-run has a result.
+      .where('status', '!=', 'running')
+      .where('result', 'is not', null)
+      .where('updated_at', '>=', toStoredTime(since))
+      .orderBy('updated_at', 'desc')
+      .limit(20)
+      .execute();
+    return rows.map(toPlan);
+  }
+
+  async lastRun(stack: string): Promise<DeployPlan | undefined> {
+    const row = await this.db
+      .selectFrom('deploy_plans')
+      .selectAll()
+      .where('stack', '=', stack)
+      .where((eb) => eb.or([eb('status', '=', 'running'), eb('result', 'is not', null)]))
+      .orderBy('updated_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row && toPlan(row);
+  }
+
+  async purge(before: Date): Promise<number> {
+    const result = await this.db
+      .deleteFrom('deploy_plans')
+      .where('status', 'not in', ['awaiting_confirmation', 'awaiting_approval', 'running'])
+      .where('updated_at', '<', toStoredTime(before))
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 }
 
@@ -101,6 +142,7 @@ function patchColumns(patch: TransitionPatch): Updateable<DeployPlansTable> {
   const columns: Updateable<DeployPlansTable> = {};
   if (patch.confirmedBy !== undefined) columns.confirmed_by = patch.confirmedBy;
   if (patch.approvedBy !== undefined) columns.approved_by = patch.approvedBy;
+  if (patch.confirmedAt !== undefined) columns.confirmed_at = toStoredTime(patch.confirmedAt);
   if (patch.freezeOverride !== undefined) columns.freeze_override = JSON.stringify(patch.freezeOverride);
   if (patch.message !== undefined) columns.message = JSON.stringify(patch.message);
   if (patch.result !== undefined) columns.result = JSON.stringify(patch.result);
@@ -124,6 +166,8 @@ function toPlan(row: Selectable<DeployPlansTable>): DeployPlan {
   };
   if (row.confirmed_by !== null) plan.confirmedBy = row.confirmed_by;
   if (row.approved_by !== null) plan.approvedBy = row.approved_by;
+  if (row.confirmed_at !== null) plan.confirmedAt = fromStoredTime(row.confirmed_at);
+  if (row.source !== null) plan.source = JSON.parse(row.source) as MergeSource;
   if (row.freeze_override !== null) plan.freezeOverride = JSON.parse(row.freeze_override) as DeployPlan['freezeOverride'];
   if (row.message !== null) plan.message = JSON.parse(row.message) as DeployPlan['message'];
   if (row.result !== null) plan.result = JSON.parse(row.result) as UpdateResult;

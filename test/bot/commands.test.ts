@@ -24,7 +24,7 @@ describe('CommandCore', () => {
     const logger = memoryLogger();
     const requestId = overrides.requestId ?? 'r-test1';
     const log = logger.log.child({ requestId, user: 'U0ALICE001' });
-    return { ctx: { requestId, actor: { id: 'U0ALICE001' }, front: 'console' as const, log, ...overrides }, logger };
+    return { ctx: { requestId, actor: { id: 'U0ALICE001', via: 'console' as const, as: 'tester' }, front: 'console' as const, log, ...overrides }, logger };
   }
 
   test('help lists every command', async () => {
@@ -67,7 +67,7 @@ describe('CommandCore', () => {
     expect(outcome).toBe('refused');
     expect(reply.text).toBe('`drill` is not available yet.');
     const [entry] = await store.audit.query();
-    expect(entry).toMatchObject({ requestId: 'r-test1', actor: 'U0ALICE001', action: 'command.drill', target: 'staging', outcome: 'refused' });
+    expect(entry).toMatchObject({ requestId: 'r-test1', actor: 'console:tester for U0ALICE001', action: 'command.drill', target: 'staging', outcome: 'refused' });
   });
 
   test('a known error becomes a short reply with its hint', async () => {

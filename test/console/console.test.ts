@@ -59,7 +59,7 @@ describe('the console', () => {
     let text = '';
     output.on('data', (c: Buffer) => (text += c.toString()));
     const c = core ?? new CommandCore(coreDeps(store, clock, { team }));
-    const done = runConsole({ core: c, team, log: memoryLogger().log, input, output, actorId: 'U0ALICE001' });
+    const done = runConsole({ core: c, team, log: memoryLogger().log, input, output, actorId: 'U0ALICE001', osUser: 'tester' });
     for (const line of lines) input.write(`${line}\n`);
     input.end();
     await done;
@@ -68,7 +68,7 @@ describe('the console', () => {
 
   test('help, nonsense and status, as a newcomer types them', async () => {
     const out = await session(['/cockpit help', '/cockpit nonsense', 'status', 'quit']);
-    expect(out).toContain('acting as Alice (U0ALICE001)');
+    expect(out).toContain('acting for Alice (U0ALICE001) as tester');
     expect(out).toMatch(/\/cockpit deploy <stack> \[--preview\].* — preview a stack/);
     expect(out).toContain('! unknown command "nonsense"');
     expect(out).toMatch(/Usage:\n\/cockpit help \[command\]/);

@@ -70,6 +70,15 @@ export interface FakeComment {
   updatedAt: string;
 }
 
+export interface FakeReview {
+  id: number;
+  pullRequest: number;
+  reviewer: string;
+  state: 'APPROVED' | 'CHANGES_REQUESTED' | 'COMMENTED' | 'DISMISSED';
+  commitSha: string;
+  submittedAt: string;
+}
+
 export interface FakeStatus {
   id: number;
   sha: string;
@@ -171,6 +180,9 @@ const NEEDS: Record<string, Array<[Permission, Access]>> = {
   'issues/list-comments': [['issues', 'read'], ['pull_requests', 'read']],
   'issues/create-comment': [['issues', 'write'], ['pull_requests', 'write']],
   'issues/update-comment': [['issues', 'write'], ['pull_requests', 'write']],
+  'pulls/list-reviews': [['pull_requests', 'read']],
+  'repos/get-combined-status-for-ref': [['statuses', 'read']],
+  'repos/list-pull-requests-associated-with-commit': [['contents', 'read']],
 };
 
 /** GitHub's limit on issue, PR and comment bodies. */
@@ -201,6 +213,7 @@ export class FakeGitHub {
   private readonly pulls = new Map<number, StoredPullRequest>();
   private readonly issueComments: FakeComment[] = [];
   private readonly commitStatuses: StoredStatus[] = [];
+  private readonly pullReviews: FakeReview[] = [];
   private faults: Fault[] = [];
   private nextIssueNumber = 1;
   private nextId = 1000;
@@ -218,6 +231,10 @@ export class FakeGitHub {
     'issues/list-comments': (ctx) => this.listComments(ctx),
     'issues/create-comment': (ctx) => this.createComment(ctx),
     'issues/update-comment': (ctx) => this.updateComment(ctx),
+    'pulls/list-reviews': (ctx) => this.listReviews(ctx),
+    'repos/get-combined-status-for-ref': (ctx) => this.combinedStatus(ctx),
+    'repos/list-pull-requests-associated-with-commit': (ctx) => this.pullsOfCommit(ctx),
+    'users/get-authenticated': (ctx) => ({ status: 200, body: { ...this.spec.example(ctx.operation), ...this.userJson(ctx.identity.login) } }),
   };
 
   private constructor(options: FakeGitHubOptions) {
@@ -408,6 +425,46 @@ export class FakeGitHub {
     return this.requests.filter((r) => r.operationId === operationId);
   }
 
+  /** Someone (a person, not Cockpit) opens a PR from a branch of this repository; returns its number. */
+  openPullRequest(input: { base: string; head: string; title: string; author: string; body?: string }): number {
+    if (!this.branches.has(input.base) || !this.branches.has(input.head)) throw new Error('openPullRequest: unknown branch');
+    const at = this.timestamp();
+    const pr: StoredPullRequest = {
+      number: this.nextIssueNumber++,
+      id: this.nextId++,
+      title: input.title,
+      body: input.body ?? null,
+      base: input.base,
+      head: input.head,
+      author: input.author,
+      state: 'open',
+      createdAt: at,
+      updatedAt: at,
+      closedAt: null,
+      merged: false,
+      mergedAt: null,
+      mergeSha: null,
+      mergedBy: null,
+    };
+    this.pulls.set(pr.number, pr);
+    return pr.number;
+  }
+
+  /** Someone reviews a PR, by default at its current head. */
+  addReview(pullRequest: number, reviewer: string, state: FakeReview['state'], commitSha?: string): FakeReview {
+    const pr = this.pulls.get(pullRequest);
+    if (!pr) throw new Error(`addReview: #${pullRequest} is not a pull request`);
+    const review: FakeReview = { id: this.nextId++, pullRequest, reviewer, state, commitSha: commitSha ?? this.headShaOf(pr), submittedAt: this.timestamp() };
+    this.pullReviews.push(review);
+    return { ...review };
+  }
+
+  /** Seeds a commit status set by someone else (the restore drill, another CI). */
+  addStatus(sha: string, context: string, state: 'pending' | 'success' | 'failure' | 'error', creator = 'drill-bot'): void {
+    if (!this.commits.has(sha)) throw new Error(`addStatus: unknown commit ${sha}`);
+    this.commitStatuses.push({ id: this.nextId++, sha, state, context, description: null, targetUrl: null, creator, createdAt: this.timestamp() });
+  }
+
   /** Seeds a comment written by someone else (a person, another bot). */
   addComment(issueNumber: number, body: string, author = 'someone'): FakeComment {
     if (!this.pulls.has(issueNumber)) throw new Error(`addComment: #${issueNumber} is not a pull request`);
@@ -486,6 +543,7 @@ export class FakeGitHub {
     if (operation.operationId === 'apps/create-installation-access-token') {
       return this.createInstallationToken(operation, pathParams, headers.authorization);
     }
+    if (operation.operationId === 'apps/get-authenticated') return this.getApp(operation, headers.authorization);
 
     const identity = this.authenticate(headers.authorization);
     if (identity === 'bad') return this.error(operation, 401, 'Bad credentials');
@@ -585,6 +643,15 @@ export class FakeGitHub {
         repository_selection: 'selected',
       },
     };
+  }
+
+  /** GET /app answers to the app's JWT (an installation token is refused, as GitHub refuses it). */
+  private getApp(operation: SpecOperation, authorization: string | undefined): Reply {
+    const jwt = /^bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
+    const app = jwt ? [...this.apps.values()].find((a) => verifyJwt(jwt, a.publicKey)) : undefined;
+    if (!app) return this.error(operation, 401, 'A JSON web token could not be decoded');
+    const slug = app.login.replace(/\[bot\]$/, '');
+    return { status: 200, body: { ...this.spec.example(operation), id: Number(app.appId), slug, name: slug, owner: this.userJson(this.owner) } };
   }
 
   // ---- repository content --------------------------------------------------------------------------------------
@@ -810,6 +877,72 @@ export class FakeGitHub {
       creator: this.userJson(status.creator),
     };
     return { status: 201, body, headers: { location: body.url } };
+  }
+
+  private combinedStatus(ctx: Context): Reply {
+    const sha = this.resolveRef(ctx.params.ref ?? '');
+    if (!sha) return this.error(ctx.operation, 404, 'Not Found');
+    const latest = new Map<string, StoredStatus>();
+    for (const status of this.commitStatuses) if (status.sha === sha) latest.set(status.context, status);
+    const statuses = [...latest.values()];
+    const template = this.spec.example(ctx.operation);
+    const itemTemplate = ((template.statuses as unknown[] | undefined) ?? [])[0] as Record<string, unknown> | undefined;
+    const states = statuses.map((s) => s.state);
+    const state = states.some((s) => s === 'failure' || s === 'error') ? 'failure' : states.length === 0 || states.some((s) => s === 'pending') ? 'pending' : 'success';
+    return {
+      status: 200,
+      body: {
+        ...template,
+        state,
+        sha,
+        total_count: statuses.length,
+        statuses: statuses.map((s) => ({
+          ...itemTemplate,
+          id: s.id,
+          node_id: nodeId('SC', s.id),
+          url: `${this.apiRepoUrl()}/statuses/${sha}`,
+          state: s.state,
+          description: s.description,
+          target_url: s.targetUrl,
+          context: s.context,
+          created_at: s.createdAt,
+          updated_at: s.createdAt,
+        })),
+        repository: this.repositoryJson('repos/get'),
+        commit_url: `${this.apiRepoUrl()}/commits/${sha}`,
+        url: `${this.apiRepoUrl()}/commits/${sha}/status`,
+      },
+    };
+  }
+
+  private listReviews(ctx: Context): Reply {
+    const number = Number(ctx.params.pull_number);
+    if (!this.pulls.has(number)) return this.error(ctx.operation, 404, 'Not Found');
+    const { items, link } = this.page(ctx, this.pullReviews.filter((r) => r.pullRequest === number));
+    const template = this.spec.example(ctx.operation);
+    const body = items.map((r) => ({
+      ...template,
+      id: r.id,
+      node_id: nodeId('PRR_', r.id),
+      user: this.userJson(r.reviewer),
+      body: '',
+      state: r.state,
+      html_url: `${this.htmlRepoUrl()}/pull/${number}#pullrequestreview-${r.id}`,
+      pull_request_url: `${this.apiRepoUrl()}/pulls/${number}`,
+      submitted_at: r.submittedAt,
+      commit_id: r.commitSha,
+      author_association: 'MEMBER',
+    }));
+    return { status: 200, body, headers: link ? { link } : {} };
+  }
+
+  private pullsOfCommit(ctx: Context): Reply {
+    const sha = ctx.params.commit_sha ?? '';
+    if (!this.commits.has(sha)) return this.error(ctx.operation, 422, `No commit found for SHA: ${sha}`);
+    // GitHub lists the PRs whose head contains the commit and the merged PR whose merge made it.
+    const matching = [...this.pulls.values()].filter((pr) => pr.mergeSha === sha || this.ancestors(this.headShaOf(pr)).has(sha));
+    const template = this.spec.example(ctx.operation);
+    return { status: 200, body: matching.map((pr) => this.pullJson(template, pr, false)) };
   }
 
   private listComments(ctx: Context): Reply {

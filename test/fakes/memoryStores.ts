@@ -33,10 +33,34 @@ export class MemoryDeployPlans implements DeployPlans {
     const p = this.plans.get(id);
     if (p) p.message = { ...message };
   }
-  async byStack(stack: string, statuses: readonly DeployPlanStatus[]) {
+  async byStack(stack: string, statuses: readonly DeployPlanStatus[], limit = 100) {
     return [...this.plans.values()]
       .filter((p) => p.stack === stack && statuses.includes(p.status))
       .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
+      .slice(0, limit)
+      .map((p) => structuredClone(p));
+  }
+  async finishedSince(stack: string, since: Date) {
+    return this.ofStack(stack).filter((p) => p.status !== 'running' && p.result !== undefined && p.updatedAt >= since);
+  }
+  async lastRun(stack: string) {
+    return this.ofStack(stack).find((p) => p.status === 'running' || p.result !== undefined);
+  }
+  async purge(before: Date) {
+    let purged = 0;
+    for (const [id, p] of this.plans) {
+      if (!['awaiting_confirmation', 'awaiting_approval', 'running'].includes(p.status) && p.updatedAt < before) {
+        this.plans.delete(id);
+        purged++;
+      }
+    }
+    return purged;
+  }
+  /** Newest change first, as the SQL store orders them. */
+  private ofStack(stack: string): DeployPlan[] {
+    return [...this.plans.values()]
+      .filter((p) => p.stack === stack)
+      .sort((a, b) => b.updatedAt.getTime() - a.updatedAt.getTime())
       .map((p) => structuredClone(p));
   }
 }

@@ -17,6 +17,7 @@ import type {
   EngineAvailability,
   EngineProgress,
   InfraEngine,
+  PreviewCode,
   PreviewResult,
   StackTarget,
   UpdateOptions,
@@ -531,7 +532,7 @@ export class FakeInfraEngine implements InfraEngine {
   holdUpdates = false;
   /** Thrown by `cancel` when nothing runs; default: resolves, as a self-managed backend does. */
   cancelWhenIdle?: Error;
-  readonly calls: Array<{ method: 'preview' | 'up' | 'destroy' | 'cancel'; stack: string; options?: UpdateOptions }> = [];
+  readonly calls: Array<{ method: 'preview' | 'up' | 'destroy' | 'cancel'; stack: string; options?: UpdateOptions; revision?: string; code?: PreviewCode }> = [];
   readonly updates: FakeUpdate[] = [];
   private readonly previews = new Map<string, PreviewResult | Error>();
   private readonly running = new Map<string, FakeUpdate>();
@@ -574,14 +575,16 @@ export class FakeInfraEngine implements InfraEngine {
     return this.availabilityResult;
   }
 
-  async preview(stack: StackTarget, opts: { onEvent?(p: EngineProgress): void; signal?: AbortSignal } = {}): Promise<PreviewResult> {
-    this.calls.push({ method: 'preview', stack: stack.stack });
+  async preview(stack: StackTarget, opts: { onEvent?(p: EngineProgress): void; signal?: AbortSignal; revision?: string; code?: PreviewCode } = {}): Promise<PreviewResult> {
+    this.calls.push({ method: 'preview', stack: stack.stack, ...(opts.revision ? { revision: opts.revision } : {}), ...(opts.code ? { code: opts.code } : {}) });
     opts.signal?.throwIfAborted();
-    this.assertIdle(stack);
+    // Other code previews in a workspace of its own, like the real adapter: it does not wait for the stack's checkout.
+    if (!opts.code) this.assertIdle(stack);
     const scripted = this.previews.get(stack.stack) ?? { counts: zeroCounts(), changes: [], steps: 0, durationMs: 1200 };
     if (scripted instanceof Error) throw scripted;
     opts.onEvent?.({ done: scripted.steps, total: scripted.steps });
-    return structuredClone(scripted);
+    // A pinned preview reports the commit it was pinned to, as the real checkout does.
+    return { ...structuredClone(scripted), ...(opts.revision ? { revision: opts.revision } : {}) };
   }
 
   up(stack: StackTarget, opts: UpdateOptions = {}): Promise<UpdateResult> {

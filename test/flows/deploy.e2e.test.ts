@@ -130,7 +130,7 @@ describe('deploy through signed Slack requests', () => {
     expect(engine.updates.filter((u) => u.target.stack === 'prod')).toHaveLength(0);
 
     const own = await ephemeral(await press(ACTIONS.deployApprove, buttonValue(ts, ACTIONS.deployApprove), alice, ts));
-    expect(String(own.text)).toMatch(/You cannot approve your own deploy/);
+    expect(String(own.text)).toMatch(/you cannot approve it: a second person must/);
     const notApprover = await ephemeral(await press(ACTIONS.deployApprove, buttonValue(ts, ACTIONS.deployApprove), bob, ts));
     expect(String(notApprover.text)).toMatch(/Only an approver of prod/);
 
@@ -165,7 +165,7 @@ describe('deploy in the local console', () => {
     const output = new PassThrough();
     let text = '';
     output.on('data', (c: Buffer) => (text += c.toString()));
-    const done = runConsole({ core: cockpit.core, team: cockpit.team, log: memoryLogger('warn').log, input, output, actorId: alice });
+    const done = runConsole({ core: cockpit.core, team: cockpit.team, log: memoryLogger('warn').log, input, output, actorId: alice, osUser: 'tester' });
     input.write('deploy dev\n');
     await waitUntil(() => text.includes('[1] Deploy dev'));
     expect(text).toContain('Elevated risk');
@@ -177,6 +177,44 @@ describe('deploy in the local console', () => {
     expect(await cockpit.store.environments.get('dev')).toMatchObject({ state: 'up', upBy: alice });
     input.write('status\n');
     await waitUntil(() => /dev · branch dev · ephemeral · up, torn down in (4h|3h 59m)/.test(text));
+    input.end();
+    await done;
+    await cockpit.close();
+  });
+});
+
+describe('the console acts for a team member on its word alone', () => {
+  test('it deploys a non-prod stack, but nobody at the console can approve prod, not even "as" an approver', async () => {
+    const engine = new FakeInfraEngine();
+    engine.setPreview('prod', { counts: { create: 0, update: 1, replace: 0, delete: 0, same: 9 }, changes: [web], steps: 10, revision: 'fedcba9876543210' });
+    const config: Config = { ...loadConfig({}), store: { kind: 'sqlite', file: ':memory:' } };
+    const cockpit = await createCockpit(config, exampleTeam(), { log: memoryLogger('warn').log, engine, progressIntervalMs: 0 });
+    const input = new PassThrough();
+    const output = new PassThrough();
+    let text = '';
+    output.on('data', (c: Buffer) => (text += c.toString()));
+    const done = runConsole({ core: cockpit.core, team: cockpit.team, log: memoryLogger('warn').log, input, output, actorId: alice, osUser: 'mallory' });
+    expect(text).toContain('approving, overriding a freeze and breaking a lock need Slack');
+    input.write('deploy prod\n');
+    await waitUntil(() => text.includes('[1] Deploy prod'));
+    input.write('1\n');
+    await waitUntil(() => text.includes('[1] Approve and deploy'));
+    input.write('as U0CAROL001\n');
+    await waitUntil(() => text.includes('now acting as Carol'));
+    input.write('1\n');
+    await waitUntil(() => text.includes('you act for Carol on your word alone'));
+    expect(engine.updates).toHaveLength(0);
+    const refused = await cockpit.store.audit.query({ action: 'policy.approve' });
+    expect(refused[0]).toMatchObject({ actor: 'console:mallory for U0CAROL001', outcome: 'refused', detail: expect.objectContaining({ via: 'console' }) });
+    const confirmed = await cockpit.store.audit.query({ action: 'deploy.confirm' });
+    expect(confirmed[0]).toMatchObject({ actor: 'console:mallory for U0ALICE001' });
+
+    // The same console may still deploy what needs no second person: Slack being down stops no staging deploy.
+    input.write('as U0ALICE001\n');
+    input.write('deploy staging\n');
+    await waitUntil(() => text.includes('[1] Deploy staging'));
+    input.write('1\n');
+    await waitUntil(() => text.includes('staging deployed'));
     input.end();
     await done;
     await cockpit.close();
@@ -197,9 +235,9 @@ describe('shutting down during a deploy', () => {
     engine.setPreview('dev', { counts: { create: 1, update: 0, replace: 0, delete: 0, same: 0 }, changes: [], steps: 1 });
     const config: Config = { ...loadConfig({ COCKPIT_REPLICA_ID: 'replica-shutdown' }), store: { kind: 'sqlite', file: ':memory:' } };
     const cockpit = await createCockpit(config, exampleTeam(), { log: memoryLogger('warn').log, engine, progressIntervalMs: 0 });
-    const plan = await cockpit.deployer.preview('dev', { actor: { id: alice }, requestId: 'r-shutdown' });
+    const plan = await cockpit.deployer.preview('dev', { actor: { id: alice, via: 'slack' }, requestId: 'r-shutdown' });
     engine.holdUpdates = true;
-    const running = cockpit.deployer.confirm(plan.id, { actor: { id: alice }, requestId: 'r-shutdown-confirm' });
+    const running = cockpit.deployer.confirm(plan.id, { actor: { id: alice, via: 'slack' }, requestId: 'r-shutdown-confirm' });
     await engine.nextUpdate();
     expect(await cockpit.store.locks.get('dev')).toMatchObject({ owner: 'replica-shutdown' });
     const closing = cockpit.close();

@@ -2,6 +2,7 @@ import type { ActionsBlock, Button } from '@slack/types';
 import { parse } from 'node-cron';
 import { CommandCore, type Conversation, type PostedMessage, type RequestContext } from '../../bot/commands';
 import { JOBS, wireEnvironments } from '../../bot/flows/environments';
+import { Policy } from '../../handlers/policy';
 import type { Reply } from '../../bot/slack/blocks/reply';
 import { ACTIONS } from '../../bot/slack/ids';
 import { openStore, type Store } from '../../bot/store/connect';
@@ -55,7 +56,7 @@ describe('environments flow: commands, buttons and the scheduler, through the co
 
   const ctx = (userId: string, extra: Partial<RequestContext> = {}): RequestContext => ({
     requestId: `r-${++seq}`,
-    actor: { id: userId },
+    actor: { id: userId, via: 'slack' },
     front: 'slack',
     log: memoryLogger('warn').log,
     channelId: channel.channel,
@@ -78,7 +79,8 @@ describe('environments flow: commands, buttons and the scheduler, through the co
     };
     channel = new MemoryConversation('C0WORK0001');
     deploys = new MemoryConversation('C0DEPLOYS01');
-    wired = wireEnvironments({ team, engine, store, clock, owner: 'replica-a', log: memoryLogger('warn').log, deploysChannel: () => deploys, progressIntervalMs: 0 });
+    const policy = new Policy({ team, plans: store.plans, incidents: store.incidents, audit: store.audit, clock });
+    wired = wireEnvironments({ team, policy, engine, store, clock, owner: 'replica-a', log: memoryLogger('warn').log, deploysChannel: () => deploys, progressIntervalMs: 0 });
     core = new CommandCore(coreDeps(store, clock, { team, engine }), { verbs: wired.verbs, actions: wired.actions });
   });
   afterEach(async () => {

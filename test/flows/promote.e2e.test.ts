@@ -19,13 +19,17 @@ type Payload = Record<string, unknown> & { pull_request: Record<string, unknown>
 const pullRequestExamples = (examples.find((e) => e.name === 'pull_request')?.examples ?? []) as unknown as Payload[];
 
 /** GitHub's real captured `pull_request` payload for `action`, pointed at our fake repo and PR. */
-function pullRequestPayload(action: 'opened' | 'synchronize' | 'closed', pr: { number: number; base: string; head: string; headSha: string; baseSha: string; mergeSha?: string; mergedBy?: string }): Payload {
+function pullRequestPayload(
+  action: 'opened' | 'synchronize' | 'closed',
+  pr: { number: number; base: string; head: string; headSha: string; baseSha: string; author?: string; mergeSha?: string; mergedBy?: string },
+): Payload {
   const payload = structuredClone(pullRequestExamples.find((e) => e.action === action)!);
   const repository = { ...(payload.repository as object), full_name: 'acme/infra' };
   payload.repository = repository;
   Object.assign(payload.pull_request, {
     number: pr.number,
     html_url: `https://github.test/acme/infra/pull/${pr.number}`,
+    user: { ...(payload.pull_request.user as object), login: pr.author ?? 'cockpit-bot' },
     base: { ...(payload.pull_request.base as object), ref: pr.base, sha: pr.baseSha, repo: repository },
     head: { ...(payload.pull_request.head as object), ref: pr.head, sha: pr.headSha, repo: repository },
     ...(pr.mergeSha ? { merged: true, merge_commit_sha: pr.mergeSha, merged_by: { ...(payload.pull_request.user as object), login: pr.mergedBy } } : {}),
@@ -100,7 +104,8 @@ describe('promotion PRs and merge-to-deploy against a fake GitHub', () => {
     expect(body).toContain('4 to create · 1 to update');
     expect(body).toContain('A restore drill must pass on this PR');
     expect(body).toMatch(/Requested by Alice \(U0ALICE001\) with `\/cockpit promote staging`, ref `r-[\w-]+`/);
-    expect(engine.calls.filter((c) => c.method === 'preview')).toEqual([{ method: 'preview', stack: 'staging' }]);
+    // The integration code runs apart from staging's own checkout.
+    expect(engine.calls.filter((c) => c.method === 'preview')).toEqual([{ method: 'preview', stack: 'staging', code: { kind: 'branch', branch: 'integration' } }]);
   });
 
   test('asked again it refreshes the same PR; nothing to promote and the first stack get plain answers', async () => {
@@ -133,26 +138,20 @@ describe('promotion PRs and merge-to-deploy against a fake GitHub', () => {
     expect(github.statuses(pushed).map((s) => s.state)).toEqual(['pending', 'success']);
   });
 
-  test('a merged PR deploys the stack at the merge commit, reported in the deploys channel and on the PR', async () => {
-    const pr = github.pullRequests()[0]!;
-    const mergeSha = github.mergePullRequest(pr.number, 'carol-gh');
-    const payload = pullRequestPayload('closed', { number: pr.number, base: 'staging', head: 'integration', headSha: pr.headSha, baseSha: mergeSha, mergeSha, mergedBy: 'carol-gh' });
-    const deliveryId = crypto.randomUUID();
-    expect((await deliver('pull_request', payload, { deliveryId })).status).toBe(202);
+  test('a PR by someone outside cockpit.yml is not previewed until a team member asks', async () => {
+    github.createBranch('feature-x', 'integration');
+    const headSha = github.commit('feature-x', { message: 'Try a new ingress class', author: { login: 'stranger-gh' } });
+    const number = github.openPullRequest({ base: 'integration', head: 'feature-x', title: 'New ingress class', author: 'stranger-gh' });
+    const shape = { number, base: 'integration', head: 'feature-x', headSha, baseSha: github.branchTip('integration'), author: 'stranger-gh' };
+    const before = engine.calls.length;
+    expect((await deliver('pull_request', pullRequestPayload('opened', shape))).status).toBe(202);
     await cockpit.idle();
-    const ups = engine.updates.filter((u) => u.target.stack === 'staging');
-    expect(ups).toHaveLength(1);
-    expect(ups[0]!.options.revision).toBe(mergeSha);
-    const messages = slack.messagesIn(DEPLOYS);
-    expect(JSON.stringify(messages.at(-1)?.blocks)).toContain('staging deployed');
-    expect(github.comments(pr.number).some((c) => c.body.includes('**staging** succeeded'))).toBe(true);
-    const audit = await cockpit.store.audit.query({ action: 'deploy.merge' });
-    expect(audit[0]).toMatchObject({ actor: 'github:carol-gh', detail: expect.objectContaining({ pullRequest: pr.number, mergeSha }) });
-
-    // GitHub's "Redeliver" sends the same delivery id: nothing runs twice.
-    expect((await deliver('pull_request', payload, { deliveryId })).status).toBe(200);
-    await cockpit.idle();
-    expect(engine.updates.filter((u) => u.target.stack === 'staging')).toHaveLength(1);
+    expect(engine.calls.length).toBe(before); // nothing of the stranger's code ran
+    const [status] = github.statuses(headSha).filter((s) => s.context === PREVIEW_CONTEXT);
+    expect(status).toMatchObject({ state: 'pending', description: expect.stringContaining('comment `cockpit preview`') });
+    expect(github.comments(number)[0]?.body).toContain('@stranger-gh is not in cockpit.yml');
+    const audit = await cockpit.store.audit.query({ action: 'pr.preview' });
+    expect(audit[0]).toMatchObject({ outcome: 'refused', actor: 'github:stranger-gh', detail: expect.objectContaining({ reason: expect.stringContaining('@stranger-gh is not in cockpit.yml') }) });
   });
 
   test('forged, unsigned and tampered webhooks get 401 and do nothing', async () => {

@@ -1,15 +1,16 @@
 import { openStore, type Store } from '../../bot/store/connect';
 import { Deployer, type DeployDeps } from '../../handlers/deploy';
+import { Policy } from '../../handlers/policy';
 import { ConflictError, NotAllowedError, NotFoundError, UnavailableError } from '../../handlers/errors';
-import type { ResourceChange } from '../../handlers/ports';
+import type { Actor, ResourceChange } from '../../handlers/ports';
 import { MemoryDeployPlans, MemoryDrillHistory, MemoryIncidentBoard } from '../fakes/memoryStores';
 import { FakeInfraEngine } from '../fakes/pulumiEngine';
 import { exampleTeam, manualClock } from '../helpers';
 
-const alice = { id: 'U0ALICE001', name: 'Alice' }; // engineer, sre, approver
-const bob = { id: 'U0BOB00001', name: 'Bob' }; // engineer, sre
-const carol = { id: 'U0CAROL001', name: 'Carol' }; // engineer, approver
-const stranger = { id: 'U0NOBODY01' };
+const alice: Actor = { id: 'U0ALICE001', name: 'Alice', via: 'slack' }; // engineer, sre, approver
+const bob: Actor = { id: 'U0BOB00001', name: 'Bob', via: 'slack' }; // engineer, sre
+const carol: Actor = { id: 'U0CAROL001', name: 'Carol', via: 'slack' }; // engineer, approver
+const stranger: Actor = { id: 'U0NOBODY01', via: 'slack' };
 
 const pvcReplace: ResourceChange = {
   op: 'replace',
@@ -28,7 +29,7 @@ describe('Deployer', () => {
   let clock: ReturnType<typeof manualClock>;
   let deployer: Deployer;
   let seq = 0;
-  const meta = (actor: { id: string; name?: string }) => ({ actor, requestId: `r-${++seq}` });
+  const meta = (actor: Actor) => ({ actor, requestId: `r-${++seq}` });
 
   beforeEach(async () => {
     clock = manualClock('2026-11-25T12:00:00Z');
@@ -37,7 +38,9 @@ describe('Deployer', () => {
     plans = new MemoryDeployPlans(clock.now);
     drills = new MemoryDrillHistory();
     incidents = new MemoryIncidentBoard();
-    const deps: DeployDeps = { team: exampleTeam(), engine, locks: store.locks, plans, drills, incidents, audit: store.audit, clock, owner: 'replica-test', timing: { heartbeatMs: 10 } };
+    const team = exampleTeam();
+    const policy = new Policy({ team, plans, incidents, audit: store.audit, clock });
+    const deps: DeployDeps = { team, policy, engine, locks: store.locks, plans, drills, incidents, audit: store.audit, clock, owner: 'replica-test', timing: { heartbeatMs: 10 } };
     deployer = new Deployer(deps);
     engine.setPreview('staging', { counts: { create: 1, update: 1, replace: 1, delete: 0, same: 20 }, changes: [deploymentUpdate, pvcReplace], steps: 24, revision: 'abc123' });
     engine.setPreview('prod', { counts: { create: 0, update: 1, replace: 0, delete: 0, same: 30 }, changes: [deploymentUpdate], steps: 31, revision: 'def456' });
@@ -172,7 +175,7 @@ describe('Deployer', () => {
       const outcome = await deployer.confirm(plan.id, meta(alice));
       expect(outcome).toMatchObject({ kind: 'awaiting_approval', approvers: ['Alice', 'Carol'] });
       expect(engine.updates).toHaveLength(0);
-      await expect(deployer.approve(plan.id, meta(alice))).rejects.toThrow('You cannot approve your own deploy: a second person must.');
+      await expect(deployer.approve(plan.id, meta(alice))).rejects.toThrow('You asked for this deploy, so you cannot approve it: a second person must.');
       await expect(deployer.approve(plan.id, meta(bob))).rejects.toThrow('Only an approver of prod may approve deploys.');
       const done = await deployer.approve(plan.id, meta(carol));
       expect(done.plan).toMatchObject({ status: 'succeeded', approvedBy: carol.id, confirmedBy: alice.id });
@@ -182,7 +185,7 @@ describe('Deployer', () => {
     test('whoever pressed Deploy cannot approve it either', async () => {
       const plan = await deployer.preview('prod', meta(bob));
       await deployer.confirm(plan.id, meta(alice));
-      await expect(deployer.approve(plan.id, meta(alice))).rejects.toThrow(/your own deploy/);
+      await expect(deployer.approve(plan.id, meta(alice))).rejects.toThrow(/You confirmed this deploy, so you cannot approve it/);
     });
   });
 
@@ -249,24 +252,6 @@ describe('Deployer', () => {
       const outcome = await running; // the next heartbeat (10 ms) finds the lock gone and cancels
       expect(outcome.plan.status).toBe('cancelled');
       expect(engine.calls.some((c) => c.method === 'cancel')).toBe(true);
-    });
-  });
-
-  describe('merge to deploy', () => {
-    test('a merged PR deploys the merge commit under the lock', async () => {
-      const done = await deployer.deployMerged('staging', { sha: 'merge999', mergedBy: 'octocat', pullRequest: 7 }, { actor: { id: 'github:octocat' }, requestId: 'r-gh1' });
-      expect(done.result.outcome).toBe('succeeded');
-      expect(engine.updates[0]?.options.revision).toBe('merge999');
-      const merged = await store.audit.query({ action: 'deploy.merge' });
-      expect(merged[0]).toMatchObject({ actor: 'github:octocat', detail: expect.objectContaining({ pullRequest: 7, mergeSha: 'merge999' }) });
-    });
-
-    test('a frozen stack is not deployed on merge, and says how to override', async () => {
-      incidents.add({ severity: 'SEV1', title: 'outage', stacks: ['staging'] });
-      await expect(deployer.deployMerged('staging', { sha: 'm1', mergedBy: 'octocat', pullRequest: 8 }, { actor: { id: 'github:octocat' }, requestId: 'r-gh2' })).rejects.toThrow(
-        /PR #8 merged into staging, but staging is frozen by INC-1 \(SEV1\): not deployed/,
-      );
-      expect(engine.updates).toHaveLength(0);
     });
   });
 });

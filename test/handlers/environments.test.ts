@@ -4,14 +4,16 @@ import type { Availability, CronSchedule } from '../../handlers/availability';
 import { Deployer } from '../../handlers/deploy';
 import { EnvironmentKeeper, SCHEDULER_ACTOR, type EnvironmentEvent } from '../../handlers/environments';
 import { ConflictError, InputError, NotAllowedError, NotFoundError, UnavailableError } from '../../handlers/errors';
+import { Policy } from '../../handlers/policy';
+import type { Actor } from '../../handlers/ports';
 import type { Team } from '../../handlers/team';
 import { MemoryDeployPlans, MemoryDrillHistory, MemoryIncidentBoard } from '../fakes/memoryStores';
 import { FakeInfraEngine } from '../fakes/pulumiEngine';
 import { exampleTeam, manualClock } from '../helpers';
 
-const alice = { id: 'U0ALICE001', name: 'Alice' }; // engineer, sre, approver
-const bob = { id: 'U0BOB00001', name: 'Bob' }; // engineer, sre
-const stranger = { id: 'U0NOBODY01' };
+const alice: Actor = { id: 'U0ALICE001', name: 'Alice', via: 'slack' }; // engineer, sre, approver
+const bob: Actor = { id: 'U0BOB00001', name: 'Bob', via: 'slack' }; // engineer, sre
+const stranger: Actor = { id: 'U0NOBODY01', via: 'slack' };
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 
@@ -36,8 +38,8 @@ describe('EnvironmentKeeper', () => {
   let team: Team;
   let keeper: EnvironmentKeeper;
   let seq = 0;
-  const meta = (actor: { id: string; name?: string }) => ({ actor, requestId: `r-${++seq}` });
-  const scheduler = () => meta({ id: SCHEDULER_ACTOR });
+  const meta = (actor: Actor) => ({ actor, requestId: `r-${++seq}` });
+  const scheduler = () => meta({ id: SCHEDULER_ACTOR, via: 'scheduler' });
   /** The next update still running: the fake hands out earlier, finished ones first. */
   async function runningUpdate() {
     for (;;) {
@@ -48,7 +50,8 @@ describe('EnvironmentKeeper', () => {
   const kinds = (events: EnvironmentEvent[]) => events.map((e) => `${e.kind}:${'stack' in e ? e.stack : e.environment.stack}`);
 
   function newKeeper(owner = 'replica-a'): EnvironmentKeeper {
-    return new EnvironmentKeeper({ team, engine, locks: store.locks, environments: store.environments, audit: store.audit, clock, owner, timing: { heartbeatMs: 10 } });
+    const policy = new Policy({ team, plans: store.plans, incidents: store.incidents, audit: store.audit, clock });
+    return new EnvironmentKeeper({ team, policy, engine, locks: store.locks, environments: store.environments, audit: store.audit, clock, owner, timing: { heartbeatMs: 10 } });
   }
 
   beforeEach(async () => {
@@ -149,7 +152,7 @@ describe('EnvironmentKeeper', () => {
 
   describe('who may, and on which stacks', () => {
     test('deployers of the stack only', async () => {
-      await expect(keeper.up('dev', undefined, meta(stranger))).rejects.toThrow(new NotAllowedError('You may not bring dev up or down: it needs the role engineer.'));
+      await expect(keeper.up('dev', undefined, meta(stranger))).rejects.toThrow(new NotAllowedError('U0NOBODY01 is not in the team file, so may not bring up dev.'));
       await expect(keeper.down('dev', meta(stranger))).rejects.toBeInstanceOf(NotAllowedError);
       expect(engine.calls).toEqual([]);
     });
@@ -184,13 +187,16 @@ describe('EnvironmentKeeper', () => {
 
   describe('the stack lock, shared with deploys', () => {
     function deployer(): Deployer {
+      const plans = new MemoryDeployPlans(clock.now);
+      const incidents = new MemoryIncidentBoard();
       return new Deployer({
         team,
+        policy: new Policy({ team, plans, incidents, audit: store.audit, clock }),
         engine,
         locks: store.locks,
-        plans: new MemoryDeployPlans(clock.now),
+        plans,
         drills: new MemoryDrillHistory(),
-        incidents: new MemoryIncidentBoard(),
+        incidents,
         audit: store.audit,
         clock,
         owner: 'replica-b',

@@ -1,6 +1,8 @@
 import { openStore, type Store } from '../../bot/store/connect';
-import { InputError, NotAllowedError } from '../../handlers/errors';
-import type { BranchComparison, CodeHost, CommentRef, CommitStatus, PullRequestRef } from '../../handlers/ports';
+import { InputError, NotAllowedError, NotFoundError } from '../../handlers/errors';
+import type { BranchComparison, CodeHost, CommentRef, CommitState, CommitStatus, PreviewCode, PullRequestDetails, PullRequestRef, PullRequestReview } from '../../handlers/ports';
+import { Policy } from '../../handlers/policy';
+import { MemoryDeployPlans, MemoryIncidentBoard } from '../fakes/memoryStores';
 import { diffStackConfig, Promoter } from '../../handlers/promote';
 import type { Measurement } from '../../handlers/risk';
 import { MemoryDrillHistory } from '../fakes/memoryStores';
@@ -15,7 +17,9 @@ class MemoryCodeHost implements CodeHost {
   async compare(base: string, head: string): Promise<BranchComparison> {
     const baseShas = new Set((this.commits.get(base) ?? []).map((c) => c.sha));
     const ahead = (this.commits.get(head) ?? []).filter((c) => !baseShas.has(c.sha));
-    return { aheadBy: ahead.length, commits: ahead, files: [], htmlUrl: `https://github.test/compare/${base}...${head}` };
+    const behind = (this.commits.get(base) ?? []).some((c) => !(this.commits.get(head) ?? []).some((h) => h.sha === c.sha));
+    const status = ahead.length === 0 ? (behind ? 'behind' : 'identical') : behind ? 'diverged' : 'ahead';
+    return { status, aheadBy: ahead.length, commits: ahead, files: [], htmlUrl: `https://github.test/compare/${base}...${head}` };
   }
   async findOpenPullRequest(base: string, head: string) {
     return this.prs.find((p) => p.open && p.base === base && p.head === head);
@@ -37,6 +41,23 @@ class MemoryCodeHost implements CodeHost {
   async upsertComment(): Promise<CommentRef> {
     return { id: 1, htmlUrl: '', created: true };
   }
+  async commitStatus(): Promise<CommitState | undefined> {
+    return undefined;
+  }
+  async pullRequest(number: number): Promise<PullRequestDetails> {
+    const pr = this.prs.find((p) => p.number === number);
+    if (!pr) throw new NotFoundError(`no PR #${number}`);
+    return { ...pr, state: pr.open ? 'open' : 'closed', merged: false, draft: false, author: 'alice-gh', fromFork: false };
+  }
+  async reviews(): Promise<PullRequestReview[]> {
+    return [];
+  }
+  async mergedPullRequestsOf(): Promise<Array<{ number: number; base: string }>> {
+    return [];
+  }
+  async selfLogin(): Promise<string> {
+    return 'cockpit-bot';
+  }
 }
 
 const commit = (sha: string, message: string, author = 'alice') => ({ sha, message, author });
@@ -45,11 +66,11 @@ describe('Promoter', () => {
   let store: Store;
   let host: MemoryCodeHost;
   let drills: MemoryDrillHistory;
-  let measured: Array<[string, string]>;
+  let measured: Array<[string, PreviewCode]>;
   let measurement: Measurement;
   let promoter: Promoter;
   const clock = manualClock('2026-11-25T12:00:00Z');
-  const alice = { actor: { id: 'U0ALICE001' }, requestId: 'r-promo1' };
+  const alice = { actor: { id: 'U0ALICE001', via: 'slack' as const }, requestId: 'r-promo1' };
 
   beforeEach(async () => {
     store = await openStore({ kind: 'sqlite', file: ':memory:' }, { clock });
@@ -60,11 +81,13 @@ describe('Promoter', () => {
       preview: { counts: { create: 1, update: 2, replace: 0, delete: 0, same: 30 }, changes: [], steps: 33, durationMs: 9000 },
       risk: { stateful: [], openIncidents: [], frozen: false, level: 'elevated', reasons: ['last good restore 9 days ago'] },
     };
+    const team = exampleTeam();
     promoter = new Promoter({
-      team: exampleTeam(),
+      team,
+      policy: new Policy({ team, plans: new MemoryDeployPlans(), incidents: new MemoryIncidentBoard(), audit: store.audit, clock }),
       codeHost: host,
-      measure: async (stack, branch) => {
-        measured.push([stack, branch]);
+      measure: async (stack, code) => {
+        measured.push([stack, code]);
         return measurement;
       },
       drills,
@@ -83,7 +106,7 @@ describe('Promoter', () => {
     const result = await promoter.promote('staging', alice);
     expect(result.kind).toBe('opened');
     if (result.kind === 'nothing') throw new Error('unexpected');
-    expect(measured).toEqual([['staging', 'integration']]);
+    expect(measured).toEqual([['staging', { kind: 'branch', branch: 'integration' }]]);
     const [pr] = host.prs;
     expect(pr).toMatchObject({ base: 'staging', head: 'integration', title: 'Promote integration → staging: 2 commits' });
     const body = pr!.body;
@@ -124,7 +147,7 @@ describe('Promoter', () => {
 
   test('the first stack has nothing to promote into it; who may promote comes from cockpit.yml', async () => {
     await expect(promoter.promote('dev', alice)).rejects.toBeInstanceOf(InputError);
-    await expect(promoter.promote('prod', { actor: { id: 'U0CAROL001' }, requestId: 'r-x' })).rejects.toBeInstanceOf(NotAllowedError);
+    await expect(promoter.promote('prod', { actor: { id: 'U0CAROL001', via: 'slack' as const }, requestId: 'r-x' })).rejects.toBeInstanceOf(NotAllowedError);
   });
 
   test('without a preview the body says how to get one; the last drill is shown when there is one', async () => {

@@ -2,9 +2,12 @@ import type {
   BranchComparison,
   CodeHost,
   CommentRef,
+  CommitState,
   CommitStatus,
   Logger,
+  PullRequestDetails,
   PullRequestRef,
+  PullRequestReview,
 } from '../../../handlers/ports';
 import { NotFoundError } from '../../../handlers/errors';
 import { createGitHubClient, type GitHubClient, type GitHubConfig, type GitHubDeps, silentLogger } from './client';
@@ -18,16 +21,25 @@ const MAX_STATUS_DESCRIPTION = 140;
 /** Markers become `<!-- marker -->`: nothing that could close the HTML comment or break the first line. */
 const MARKER = /^[A-Za-z0-9][A-Za-z0-9:._/-]{0,99}$/;
 
+const REVIEW_STATES: ReadonlySet<PullRequestReview['state']> = new Set(['APPROVED', 'CHANGES_REQUESTED', 'COMMENTED', 'DISMISSED', 'PENDING']);
+
 /** The infra repository on GitHub, through Octokit. */
 export class GitHubCodeHost implements CodeHost {
   private readonly repository: string;
+  private ownLogin?: Promise<string>;
 
   constructor(
-    private readonly octokit: GitHubClient,
+    private readonly client: () => GitHubClient,
     private readonly target: { owner: string; repo: string },
     private readonly log: Logger,
+    private readonly auth: GitHubConfig['auth']['kind'],
   ) {
     this.repository = `${target.owner}/${target.repo}`;
+  }
+
+  /** Octokit and its plugins load on the first call, not at start-up: the console never needs them. */
+  private get octokit(): GitHubClient {
+    return this.client();
   }
 
   async compare(base: string, head: string): Promise<BranchComparison> {
@@ -40,6 +52,7 @@ export class GitHubCodeHost implements CodeHost {
       () => this.octokit.rest.repos.compareCommitsWithBasehead({ ...this.target, basehead: `${base}...${head}` }),
     );
     return {
+      status: data.status,
       aheadBy: data.ahead_by,
       commits: data.commits.map((c) => ({
         sha: c.sha,
@@ -138,6 +151,56 @@ export class GitHubCodeHost implements CodeHost {
     );
   }
 
+  async commitStatus(sha: string, context: string): Promise<CommitState | undefined> {
+    const { data } = await this.call(
+      { action: `read the statuses of ${sha.slice(0, 7)}`, permission: 'statuses: read', notFound: `Commit ${sha} does not exist in ${this.repository}.` },
+      // The combined status holds the latest status of each context, which is the one that counts.
+      () => this.octokit.rest.repos.getCombinedStatusForRef({ ...this.target, ref: sha, per_page: 100 }),
+    );
+    return data.statuses.find((s) => s.context === context)?.state as CommitState | undefined;
+  }
+
+  async pullRequest(number: number): Promise<PullRequestDetails> {
+    const { data } = await this.call(
+      { action: `read pull request #${number}`, permission: 'pull_requests: read', notFound: `Pull request #${number} does not exist in ${this.repository}.` },
+      () => this.octokit.rest.pulls.get({ ...this.target, pull_number: number }),
+    );
+    return {
+      number: data.number,
+      htmlUrl: data.html_url,
+      title: data.title,
+      headSha: data.head.sha,
+      state: data.state === 'open' ? 'open' : 'closed',
+      merged: data.merged,
+      draft: data.draft === true,
+      base: data.base.ref,
+      head: data.head.ref,
+      author: data.user.login,
+      fromFork: data.head.repo?.full_name.toLowerCase() !== data.base.repo.full_name.toLowerCase(),
+    };
+  }
+
+  async reviews(number: number): Promise<PullRequestReview[]> {
+    const reviews = await this.call(
+      { action: `read the reviews of #${number}`, permission: 'pull_requests: read', notFound: `Pull request #${number} does not exist in ${this.repository}.` },
+      () => this.octokit.paginate(this.octokit.rest.pulls.listReviews, { ...this.target, pull_number: number, per_page: 100 }),
+    );
+    return reviews.flatMap((r): PullRequestReview[] => {
+      const state = r.state as PullRequestReview['state'];
+      // A review by a deleted account has no user; one without a commit or time cannot approve anything.
+      if (!r.user || !r.commit_id || !r.submitted_at || !REVIEW_STATES.has(state)) return [];
+      return [{ reviewer: r.user.login, state, commitSha: r.commit_id, submittedAt: new Date(r.submitted_at) }];
+    });
+  }
+
+  async mergedPullRequestsOf(sha: string): Promise<Array<{ number: number; base: string }>> {
+    const { data } = await this.call(
+      { action: `find the pull requests of ${sha.slice(0, 7)}`, permission: 'contents: read', notFound: `Commit ${sha} does not exist in ${this.repository}.` },
+      () => this.octokit.rest.repos.listPullRequestsAssociatedWithCommit({ ...this.target, commit_sha: sha, per_page: 100 }),
+    );
+    return data.filter((pr) => pr.merged_at !== null && pr.merge_commit_sha === sha).map((pr) => ({ number: pr.number, base: pr.base.ref }));
+  }
+
   async upsertComment(issueNumber: number, marker: string, body: string): Promise<CommentRef> {
     if (!MARKER.test(marker)) throw new TypeError(`upsertComment: marker must match ${MARKER}, got ${JSON.stringify(marker.slice(0, 40))}`);
     const markerLine = `<!-- ${marker} -->`;
@@ -147,10 +210,11 @@ export class GitHubCodeHost implements CodeHost {
     const existing = await this.call(
       { action: `read the comments of #${issueNumber}`, permission: 'pull_requests: read', notFound },
       async () => {
-        // The marker is the first line of a comment Cockpit wrote; a person quoting it would not start with it.
+        // Cockpit's own comment starts with the marker; anyone can write the marker, so the author must be us too.
+        const self = await this.selfLogin();
         const pages = this.octokit.paginate.iterator(this.octokit.rest.issues.listComments, { ...this.target, issue_number: issueNumber, per_page: 100 });
         for await (const { data } of pages) {
-          const found = data.find((c) => c.body === markerLine || c.body?.startsWith(`${markerLine}\n`));
+          const found = data.find((c) => c.user?.login.toLowerCase() === self.toLowerCase() && (c.body === markerLine || c.body?.startsWith(`${markerLine}\n`)));
           if (found) return found;
         }
         return undefined;
@@ -171,6 +235,21 @@ export class GitHubCodeHost implements CodeHost {
       () => this.octokit.rest.issues.createComment({ ...this.target, issue_number: issueNumber, body: text, request: { retries: 0 } }),
     );
     return { id: data.id, htmlUrl: data.html_url, created: true };
+  }
+
+  /** The login Cockpit acts as on GitHub: the token's user, or the app's `<slug>[bot]`. Asked once. */
+  selfLogin(): Promise<string> {
+    this.ownLogin ??= (async () => {
+      if (this.auth === 'token') return (await this.octokit.rest.users.getAuthenticated()).data.login;
+      // auth-app answers /app with the app's JWT, not the installation token.
+      const { data } = await this.octokit.rest.apps.getAuthenticated();
+      if (!data?.slug) throw new Error('GitHub did not say which app this is');
+      return `${data.slug}[bot]`;
+    })().catch((err: unknown) => {
+      this.ownLogin = undefined;
+      throw err;
+    });
+    return this.ownLogin;
   }
 
   private async call<T>(call: Omit<GitHubCall, 'repository'>, run: () => Promise<T>): Promise<T> {
@@ -206,7 +285,8 @@ export class GitHubCodeHost implements CodeHost {
 /** Builds the adapter from configuration: the composition root calls this once. */
 export function fromConfig(config: GitHubConfig, deps: GitHubDeps = {}): GitHubCodeHost {
   const log = (deps.log ?? silentLogger).child({ integration: 'github', repository: `${config.owner}/${config.repo}` });
-  return new GitHubCodeHost(createGitHubClient(config, deps), { owner: config.owner, repo: config.repo }, log);
+  let client: GitHubClient | undefined;
+  return new GitHubCodeHost(() => (client ??= createGitHubClient(config, deps)), { owner: config.owner, repo: config.repo }, log, config.auth.kind);
 }
 
 /** One line of at most `max` characters: GitHub refuses longer titles and cuts status descriptions. */

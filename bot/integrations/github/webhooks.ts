@@ -36,7 +36,7 @@ export type PullRequestEventParse =
   /** Nothing for the domain. `malformed`: the payload breaks GitHub's shape (answer 400); else an event we skip. */
   | { event: undefined; reason: string; malformed: boolean };
 
-const CHANGED = ['opened', 'synchronize', 'reopened'] as const;
+const CHANGED = ['opened', 'synchronize', 'reopened', 'ready_for_review'] as const;
 type ChangedAction = (typeof CHANGED)[number];
 
 // Bounds are GitHub's own where it has them (refs 255 bytes, logins 39 characters) with room to spare; they keep
@@ -59,6 +59,7 @@ const pullRequestPayload = z.object({
     // A fork deleted after the PR was opened leaves head.repo null.
     head: z.object({ ref, sha, repo: repository.nullable() }),
     merged: z.boolean().nullable().optional(),
+    draft: z.boolean().optional(),
     merge_commit_sha: sha.nullable().optional(),
     merged_by: account.nullable().optional(),
   }),
@@ -94,8 +95,10 @@ export function parsePullRequestEvent(eventName: string | undefined, payload: un
         number: pr.number,
         base: pr.base.ref,
         mergeSha: pr.merge_commit_sha,
+        headSha: pr.head.sha,
         // merged_by can be null on some merges; the sender of the closing event is then who merged.
         mergedBy: pr.merged_by?.login ?? sender.login,
+        author: pr.user?.login ?? sender.login,
         htmlUrl: pr.html_url,
       },
     };
@@ -112,6 +115,7 @@ export function parsePullRequestEvent(eventName: string | undefined, payload: un
       author: pr.user?.login ?? sender.login,
       htmlUrl: pr.html_url,
       fromFork: pr.head.repo?.full_name.toLowerCase() !== pr.base.repo.full_name.toLowerCase(),
+      draft: pr.draft === true,
     },
   };
 }

@@ -88,10 +88,10 @@ export class PulumiEngine implements InfraEngine {
     }
   }
 
-  async preview(target: StackTarget, opts: { onEvent?(p: EngineProgress): void; signal?: AbortSignal } = {}): Promise<PreviewResult> {
+  async preview(target: StackTarget, opts: { onEvent?(p: EngineProgress): void; signal?: AbortSignal; revision?: string } = {}): Promise<PreviewResult> {
     return this.exclusive(target, 'preview', opts.signal, async (run) => {
       const startedAt = this.now();
-      const { stack, revision } = await this.open(target, run.signal, {}).catch((err: unknown) => {
+      const { stack, revision } = await this.open(target, run.signal, { revision: opts.revision }).catch((err: unknown) => {
         // A checkout cut short by the abort fails with git's error; the caller asked for the abort, so say that.
         run.signal.throwIfAborted();
         throw err;

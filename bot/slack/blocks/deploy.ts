@@ -37,10 +37,12 @@ export function riskReportReply(plan: DeployPlan, now: Date, options: { previewO
   return inChannel(`${options.previewOnly ? 'Preview' : 'Deploy'} ${plan.stack}: ${summaryLine(plan)} (${plan.risk.level} risk)`, blocks);
 }
 
-export function awaitingApprovalReply(plan: DeployPlan, approvers: string[], now: Date): Reply {
+/** `why`: what the approval is missing, for a merge whose GitHub reviews did not count. */
+export function awaitingApprovalReply(plan: DeployPlan, approvers: string[], now: Date, why?: string): Reply {
   const blocks = reportBlocks(plan, now, 'Deploy');
+  const wants = plan.source ? `${mention(plan.confirmedBy ?? plan.requestedBy)} merged <${plan.source.htmlUrl}|PR #${plan.source.pullRequest}>` : `${mention(plan.confirmedBy ?? plan.requestedBy)} wants to deploy`;
   blocks.push(
-    section(`:raised_hand: ${mention(plan.confirmedBy ?? plan.requestedBy)} wants to deploy. *A second person must approve:* ${approvers.join(', ') || 'no approver is configured'}.`),
+    section(`:raised_hand: ${wants}. *A second person must approve:* ${approvers.join(', ') || 'no approver is configured'}.${why ? `\n${escapeMrkdwn(why)}.` : ''}`),
     actions(`deploy:${plan.id}`, button('Approve and deploy', ACTIONS.deployApprove, plan.id, 'primary'), button('Cancel', ACTIONS.deployCancel, plan.id)),
   );
   return inChannel(`Deploy ${plan.stack} is waiting for an approver`, blocks);
@@ -80,15 +82,56 @@ export function resultReply(plan: DeployPlan, result: UpdateResult): Reply {
   return inChannel(`${plan.stack} ${verb}`, blocks);
 }
 
+export interface MergeShown {
+  number: number;
+  htmlUrl: string;
+  mergedBy: string;
+  mergeSha: string;
+  /** Earlier merges this deploy carries (they waited behind a busy stack). */
+  carries?: number[];
+}
+
+function mergeLink(merge: MergeShown): string {
+  const carried = merge.carries && merge.carries.length > 0 ? ` (with ${merge.carries.map((n) => `#${n}`).join(', ')})` : '';
+  return `<${merge.htmlUrl}|PR #${merge.number}>${carried}`;
+}
+
 /** A merged PR is deploying its stack: the deploys channel sees who merged what. */
-export function mergeDeployReply(stack: string, merge: { number: number; htmlUrl: string; mergedBy: string; mergeSha: string }): Reply {
+export function mergeDeployReply(stack: string, merge: MergeShown): Reply {
   return inChannel(`PR #${merge.number} merged: deploying ${stack}`, [
-    section(`:twisted_rightwards_arrows: <${merge.htmlUrl}|PR #${merge.number}> merged by ${escapeMrkdwn(merge.mergedBy)}: deploying *${stack}* at \`${merge.mergeSha.slice(0, 7)}\`…`),
+    section(`:twisted_rightwards_arrows: ${mergeLink(merge)} merged by ${escapeMrkdwn(merge.mergedBy)}: deploying *${stack}* at \`${merge.mergeSha.slice(0, 7)}\`…`),
+  ]);
+}
+
+/** The stack was busy: the merge waits in the store and deploys (once, with any later merges) when it frees. */
+export function mergeQueuedReply(stack: string, merge: MergeShown, busy: string): Reply {
+  return inChannel(`PR #${merge.number} merged: ${stack} queued`, [
+    section(`:hourglass_flowing_sand: ${mergeLink(merge)} merged by ${escapeMrkdwn(merge.mergedBy)}. *${stack}* is busy (${escapeMrkdwn(busy)}): it deploys \`${merge.mergeSha.slice(0, 7)}\` as soon as that ends.`),
   ]);
 }
 
 export function mergeDeployRefusedReply(stack: string, merge: { number: number; htmlUrl: string }, why: string): Reply {
   return inChannel(`PR #${merge.number} merged; ${stack} not deployed`, [section(`:x: <${merge.htmlUrl}|PR #${merge.number}> merged; *${stack}* not deployed.\n${escapeMrkdwn(why)}`)]);
+}
+
+/** A stack branch moved without a merged PR (a direct push, a revert): the stack no longer runs its branch. */
+export function branchLagsReply(stack: string, push: { branch: string; before: string; after: string; pusher: string; forced: boolean; headCommitMessage?: string }, runs?: string): Reply {
+  const what = push.headCommitMessage ? ` (“${escapeMrkdwn(truncate(push.headCommitMessage.split('\n', 1)[0] ?? '', 120))}”)` : '';
+  return inChannel(`${stack} lags its branch`, [
+    section(
+      `:warning: \`${push.branch}\` moved to \`${push.after.slice(0, 7)}\`${what} by ${escapeMrkdwn(push.pusher)}${push.forced ? ', *force-pushed*' : ''}, without a merged pull request. *${stack}* still runs ${runs ? `\`${runs.slice(0, 7)}\`` : 'what it last deployed'}: nothing was deployed.`,
+    ),
+    actions(`lag:${stack}`, button(`Preview ${stack}`, ACTIONS.deployPreviewAgain, stack)),
+  ]);
+}
+
+/** A plan that no longer describes its stack (too old, or the stack changed since): preview again. */
+export function expiredReply(plan: DeployPlan): Reply {
+  return inChannel(`Deploy ${plan.stack}: the preview expired`, [
+    section(`:hourglass: This preview of *${plan.stack}* no longer describes the stack (it is too old, or the stack changed since). Nothing was deployed.`),
+    actions(`deploy:${plan.id}`, button(`Preview ${plan.stack} again`, ACTIONS.deployPreviewAgain, plan.stack)),
+    context(...people(plan), `ref \`${plan.id}\``),
+  ]);
 }
 
 export function cancelledReply(plan: DeployPlan, byId: string): Reply {
@@ -125,6 +168,10 @@ function reportBlocks(plan: DeployPlan, now: Date, title: string): KnownBlock[] 
   if (risk.stateful.length > 0) blocks.push(section(`:warning: *Stateful resources that would be replaced or deleted*\n${changeLines(risk.stateful)}`));
   const others = preview.changes.filter((ch) => !risk.stateful.includes(ch) && !risk.stateful.some((s) => s.urn === ch.urn));
   if (others.length > 0) blocks.push(section(`*Other changes*\n${changeLines(others)}`));
+  if (plan.source) {
+    const carried = plan.source.carries && plan.source.carries.length > 0 ? `, carrying ${plan.source.carries.map((n) => `#${n}`).join(', ')}` : '';
+    blocks.push(context(`From <${plan.source.htmlUrl}|PR #${plan.source.pullRequest}>${carried}, merged by ${escapeMrkdwn(plan.source.mergedBy)} at \`${plan.source.mergeSha.slice(0, 7)}\``));
+  }
   blocks.push(context(...people(plan), `previewed in ${formatDuration(preview.durationMs)}`, `ref \`${plan.id}\``));
   return blocks;
 }

@@ -1,7 +1,8 @@
 import type { KnownBlock } from '@slack/types';
 import { describeAvailability, type Availability } from '../../../handlers/availability';
 import { InputError } from '../../../handlers/errors';
-import { formatInZone, formatMinutes, SCHEDULER_ACTOR, type EnvironmentEvent } from '../../../handlers/environments';
+import { formatInZone } from '../../../handlers/availability';
+import { formatMinutes, SCHEDULER_ACTOR, type EnvironmentEvent } from '../../../handlers/environments';
 import type { EngineProgress, Environment, UpdateResult } from '../../../handlers/ports';
 import { ACTIONS } from '../ids';
 import { actions, button, context, escapeMrkdwn, fields, formatDuration, header, mention, section, truncate, type Reply } from './reply';
@@ -244,4 +245,13 @@ function outputBlocks(result: UpdateResult): KnownBlock[] {
 
 function inChannel(text: string, blocks: KnownBlock[]): Reply {
   return { text, blocks, visibility: 'in_channel' };
+}
+
+/** The scheduler did not act because the policy refused (an incident freezes the stack, say): told once. */
+export function postponedReply(stack: string, what: 'up' | 'destroy', reason: string, now: Date): Reply {
+  const act = what === 'up' ? 'bring-up' : 'tear-down';
+  return inChannel(`${stack}: scheduled ${act} postponed`, [
+    section(`:pause_button: The scheduled ${act} of *${stack}* is postponed: ${escapeMrkdwn(reason)}`),
+    context(`Cockpit tries again every minute · ${now.toISOString().slice(11, 16)} UTC`),
+  ]);
 }

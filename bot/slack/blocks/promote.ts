@@ -1,5 +1,25 @@
 import type { PromotionResult } from '../../../handlers/promote';
+import type { Measurement } from '../../../handlers/risk';
 import { context, escapeMrkdwn, section, type Reply } from './reply';
+
+/** A one-line account of a preview, or why there is none. */
+function measurementLine(measurement: Measurement): string {
+  if ('unavailable' in measurement) return `no preview (${escapeMrkdwn(measurement.unavailable)})`;
+  const c = measurement.preview.counts;
+  return `preview: ${measurement.risk.level} risk, ${c.create} create · ${c.update} update · ${c.replace} replace · ${c.delete} delete`;
+}
+
+/** `/cockpit preview <pr>`: what merging the PR would deploy; the full report is the PR comment. */
+export function pullRequestPreviewReply(p: { number: number; htmlUrl: string; stack: string; measurement: Measurement }): Reply {
+  return {
+    text: `Preview of PR #${p.number} on ${p.stack}`,
+    visibility: 'in_channel',
+    blocks: [
+      section(`:mag: <${p.htmlUrl}|PR #${p.number}> previewed on *${p.stack}*: ${measurementLine(p.measurement)}.`),
+      context('the whole report is the PR comment', `merging it deploys ${p.stack}`),
+    ],
+  };
+}
 
 export function promotionReply(result: PromotionResult, requestId: string): Reply {
   if (result.kind === 'nothing') {
@@ -10,10 +30,7 @@ export function promotionReply(result: PromotionResult, requestId: string): Repl
     };
   }
   const config = result.configChanges.length === 0 ? 'no stack config changes' : `${result.configChanges.length} stack config key(s) change`;
-  const preview =
-    'unavailable' in result.measurement
-      ? `no preview (${escapeMrkdwn(result.measurement.unavailable)})`
-      : `preview: ${result.measurement.risk.level} risk, ${result.measurement.preview.counts.create} create · ${result.measurement.preview.counts.update} update · ${result.measurement.preview.counts.replace} replace · ${result.measurement.preview.counts.delete} delete`;
+  const preview = measurementLine(result.measurement);
   const verb = result.kind === 'opened' ? 'opened' : 'refreshed';
   return {
     text: `Promotion PR ${verb}: ${result.pullRequest.htmlUrl}`,

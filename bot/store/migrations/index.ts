@@ -3,6 +3,7 @@ import { type StoreDialect } from '../db';
 import { initialSchema } from './0001_initial';
 import { deploysSchema } from './0002_deploys';
 import { environmentsSchema } from './0003_environments';
+import { policySchema } from './0004_policy';
 
 /**
  * Every migration, in order of their names. They live in code, not in a folder the Migrator scans, so the
@@ -14,6 +15,7 @@ export function storeMigrations(dialect: StoreDialect): Record<string, Migration
     '0001_initial': initialSchema(dialect),
     '0002_deploys': deploysSchema(dialect),
     '0003_environments': environmentsSchema(dialect),
+    '0004_policy': policySchema(dialect),
   };
 }
 

@@ -44,6 +44,7 @@ describe('compare', () => {
     const { first, second } = seedPromotion();
     const comparison = await host.compare('master', 'staging');
     expect(comparison).toEqual({
+      status: 'ahead',
       aheadBy: 2,
       commits: [
         { sha: first, message: 'Raise web replicas\n\nThe load test wanted four.', author: 'alice' },

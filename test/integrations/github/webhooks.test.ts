@@ -101,6 +101,7 @@ describe('parsePullRequestEvent, on GitHub’s real payloads', () => {
         author: 'Codertocat',
         htmlUrl: pr.html_url,
         fromFork: false,
+        draft: false,
       },
     });
   });
@@ -113,7 +114,9 @@ describe('parsePullRequestEvent, on GitHub’s real payloads', () => {
         number: 2,
         base: 'master',
         mergeSha: '1f2e3d4c5b6a79881f2e3d4c5b6a79881f2e3d4c',
+        headSha: 'ec26c3e57ca3a959ca5aad62de7213c562f8c821',
         mergedBy: 'Octocat-merger',
+        author: 'Codertocat',
         htmlUrl: 'https://github.com/Codertocat/Hello-World/pull/2',
       },
     });
@@ -149,7 +152,7 @@ describe('parsePullRequestEvent, on GitHub’s real payloads', () => {
   });
 
   it('reads every real pull_request example without throwing, and only the handled actions become events', () => {
-    const handled = new Set(['opened', 'synchronize', 'reopened']);
+    const handled = new Set(['opened', 'synchronize', 'reopened', 'ready_for_review']);
     for (const payload of pullRequestExamples) {
       const parsed = parsePullRequestEvent('pull_request', payload);
       expect(parsed.event !== undefined).toBe(handled.has(String(payload.action)));

@@ -1,0 +1,509 @@
+import { describeAvailability, formatInZone, nextTransition, scheduledState } from './availability';
+import { ConflictError, InputError, NotAllowedError, NotFoundError, type CockpitError } from './errors';
+import type { Actor, AuditLog, AuditOutcome, Clock, CommitState, DeployPlan, DeployPlans, IdentitySource, IncidentBoard, IncidentSummary, PullRequestReview, StackLock } from './ports';
+import { displayName, personByGitHubLogin, personById, type Person, type StackSettings, type Team } from './team';
+
+/**
+ * The one policy every path that changes a stack goes through: Slack commands and buttons, the console, the CLI,
+ * the GitHub merge webhook and the scheduler. It alone decides who may preview, deploy, approve, override a
+ * freeze, cancel, break a lock, bring a stack up or tear it down, and promote; it holds the two-person rule, the
+ * freeze, the drill requirement of merges, whether a plan still describes its stack, and how far an identity is
+ * trusted. The capabilities (Deployer, EnvironmentKeeper, Promoter, MergeDeployer) only orchestrate.
+ *
+ * Trust: a Slack user id is verified (Slack signed the request), and so is a GitHub login that maps to a person
+ * of the team file (GitHub signed the delivery). A terminal (console, CLI) acts for a member on its own word, so
+ * it may do what the member may except what a second pair of eyes exists for: approving, overriding a freeze and
+ * breaking a lock. "Slack is down" still allows a deploy of a non-prod stack, never a self-approval.
+ */
+
+/** What a person (or the scheduler) may ask to do to a stack. */
+export type Act =
+  | 'preview' // see what a deploy would do (deploy, --preview, a PR preview asked for)
+  | 'deploy' // start a previewed plan: Deploy pressed, or a merge
+  | 'approve' // the second person of a stack with approvers
+  | 'override_freeze'
+  | 'cancel_plan' // drop a plan that has not started
+  | 'cancel_run' // stop the update running on a stack
+  | 'break_lock'
+  | 'up'
+  | 'down'
+  | 'extend'
+  | 'promote';
+
+export const ACTS: readonly Act[] = ['preview', 'deploy', 'approve', 'override_freeze', 'cancel_plan', 'cancel_run', 'break_lock', 'up', 'down', 'extend', 'promote'];
+
+export type Trust = 'verified' | 'claimed' | 'system';
+
+export function trustOf(source: IdentitySource): Trust {
+  switch (source) {
+    case 'slack':
+    case 'github':
+    case 'demo':
+      return 'verified';
+    case 'console':
+    case 'cli':
+      return 'claimed';
+    case 'scheduler':
+      return 'system';
+  }
+}
+
+/** Acts a second pair of eyes exists for: a claimed identity never does them. */
+const NEEDS_VERIFIED: ReadonlySet<Act> = new Set(['approve', 'override_freeze', 'break_lock']);
+
+/** The scheduler only brings stacks up and tears them down on their TTL or schedule. */
+const SCHEDULER_ACTS: ReadonlySet<Act> = new Set(['up', 'down']);
+
+/** How an actor is written in the audit log: who was there, and whom they acted for. */
+export function describeActor(actor: Actor): string {
+  switch (actor.via) {
+    case 'slack':
+    case 'scheduler':
+      return actor.id;
+    case 'demo':
+      return `demo:${actor.id}`;
+    case 'github':
+      return `github:${actor.as ?? '?'} for ${actor.id}`;
+    case 'console':
+    case 'cli':
+      return `${actor.via}:${actor.as ?? '?'} for ${actor.id}`;
+  }
+}
+
+export type StackKind = 'ephemeral' | 'scheduled' | 'permanent';
+
+export function kindOf(settings: StackSettings): StackKind {
+  return settings.ephemeral ? 'ephemeral' : settings.availability ? 'scheduled' : 'permanent';
+}
+
+/** A stack's own approver roles, or the team-wide `approver` role on stacks that name none. */
+export function approverRoles(settings: StackSettings): string[] {
+  return settings.approvers.length > 0 ? settings.approvers : ['approver'];
+}
+
+/** The names of the people who may approve on a stack, for messages. */
+export function approversOf(team: Team, settings: StackSettings): string[] {
+  const roles = approverRoles(settings);
+  return team.people.filter((p) => p.roles.some((r) => roles.includes(r))).map((p) => p.name);
+}
+
+export type Refusal = { allowed: false; code: 'NOT_ALLOWED' | 'INPUT'; reason: string; hint?: string };
+export type Verdict = { allowed: true } | Refusal;
+
+const ALLOWED: Verdict = { allowed: true };
+const refuse = (reason: string, hint?: string): Refusal => ({ allowed: false, code: 'NOT_ALLOWED', reason, hint });
+
+const ACT_WORDS: Record<Act, string> = {
+  preview: 'preview',
+  deploy: 'deploy',
+  approve: 'approve deploys of',
+  override_freeze: 'override a freeze on',
+  cancel_plan: 'cancel deploys of',
+  cancel_run: 'cancel the update of',
+  break_lock: 'break a lock on',
+  up: 'bring up',
+  down: 'tear down',
+  extend: 'extend',
+  promote: 'promote into',
+};
+
+/**
+ * Who may do `act` on `stack` by identity and role alone, reading nothing but the team file: the part of the
+ * policy a table can state (test/handlers/policy.test.ts states it). `requestedBy` is the plan's asker, who may
+ * always cancel their own plan.
+ */
+export function judgeByRole(team: Team, actor: Actor, act: Act, stack: string, opts: { requestedBy?: string } = {}): Verdict {
+  const settings = team.stacks[stack];
+  if (!settings) return { allowed: false, code: 'INPUT', reason: `No stack "${stack}".`, hint: `Known: ${Object.keys(team.stacks).join(', ')}` };
+  if (actor.via === 'scheduler') {
+    if (!SCHEDULER_ACTS.has(act)) return refuse(`The scheduler may only bring stacks up and tear them down, not ${act.replace('_', ' ')}.`);
+    if (kindOf(settings) === 'permanent') return refuse(`${stack} is permanent: the scheduler never brings it up or tears it down.`);
+    return ALLOWED;
+  }
+  const person = personById(team, actor.id);
+  if (!person) return refuse(`${actor.id} is not in the team file, so may not ${ACT_WORDS[act]} ${stack}.`, 'People and their roles are in cockpit.yml.');
+  if (NEEDS_VERIFIED.has(act) && trustOf(actor.via) !== 'verified') {
+    return refuse(
+      `From the ${actor.via}, you act for ${person.name} on your word alone: approving, overriding a freeze and breaking a lock need Slack.`,
+      `Press it in Slack, where Slack vouches for who you are.`,
+    );
+  }
+  const has = (roles: readonly string[]) => person.roles.some((r) => roles.includes(r));
+  switch (act) {
+    case 'approve':
+    case 'override_freeze':
+    case 'break_lock':
+      return has(approverRoles(settings))
+        ? ALLOWED
+        : refuse(`Only an approver of ${stack} may ${ACT_WORDS[act].replace(/ (of|on)$/, '')}.`, `Approvers: ${approversOf(team, settings).join(', ') || 'none configured'}`);
+    case 'cancel_plan':
+      return opts.requestedBy === actor.id || has([...settings.deployers, ...approverRoles(settings)])
+        ? ALLOWED
+        : refuse(`Only ${opts.requestedBy ? displayName(team, opts.requestedBy) : 'its asker'}, a deployer or an approver of ${stack} can cancel this deploy.`);
+    case 'up':
+    case 'down':
+    case 'extend':
+      if (kindOf(settings) === 'permanent') {
+        const why = act === 'up' ? `${stack} is permanent: it is always up. Deploy it with /cockpit deploy ${stack}.` : `${stack} is permanent: Cockpit never tears it down.`;
+        const ephemeral = Object.entries(team.stacks).filter(([, s]) => kindOf(s) === 'ephemeral').map(([n]) => n);
+        return { allowed: false, code: 'INPUT', reason: act === 'extend' ? `${stack} is not ephemeral: it has no TTL to extend.` : why, hint: `Stacks that come and go: ${ephemeral.join(', ') || 'none configured'}.` };
+      }
+      if (act === 'extend' && kindOf(settings) !== 'ephemeral') return { allowed: false, code: 'INPUT', reason: `${stack} is not ephemeral: it has no TTL to extend.` };
+      return has(settings.deployers) ? ALLOWED : refuse(`You may not bring ${stack} up or down: it needs the role ${settings.deployers.join(' or ')}.`, 'Roles are set in cockpit.yml.');
+    case 'promote':
+      return has(settings.deployers) ? ALLOWED : refuse(`You may not promote into ${stack}: it needs the role ${settings.deployers.join(' or ')}.`, 'Roles are set in cockpit.yml.');
+    case 'preview':
+    case 'deploy':
+    case 'cancel_run':
+      return has(settings.deployers) ? ALLOWED : refuse(`You may not deploy ${stack}: it needs the role ${settings.deployers.join(' or ')}.`, 'Roles are set in cockpit.yml.');
+  }
+}
+
+export interface PolicyTiming {
+  /** A preview older than this no longer describes the stack; confirming it is refused. */
+  planTtlMs: number;
+  /** How long a confirmed plan waits for its approver, counted from the confirmation. */
+  approvalTtlMs: number;
+  /** A lock whose heartbeat is older than this was left by a crashed process and may be broken. */
+  lockStaleAfterMs: number;
+}
+
+export const DEFAULT_POLICY_TIMING: PolicyTiming = { planTtlMs: 30 * 60_000, approvalTtlMs: 30 * 60_000, lockStaleAfterMs: 5 * 60_000 };
+
+/** The status context the restore drill sets on a promotion PR's head (handlers/drill.ts produces it). */
+export const DRILL_CONTEXT = 'cockpit/restore-drill';
+
+/** What the merge webhook knows of a merged pull request, gathered from GitHub by the caller. */
+export interface MergeFacts {
+  stack: string;
+  pullRequest: number;
+  mergeSha: string;
+  /** The PR's head when merged: what reviews approve and the drill status is set on. */
+  headSha: string;
+  /** GitHub logins. */
+  mergedBy: string;
+  author?: string;
+  /** Members who asked Cockpit to open or refresh the PR (a promotion): authors too, as far as approving goes. */
+  askedBy?: string[];
+  reviews: PullRequestReview[];
+  /** The `cockpit/restore-drill` status on the head, for a stack whose promotions require a drill. */
+  drill?: CommitState;
+}
+
+/** A merge Cockpit may deploy: at once (approved on GitHub, or no approval needed), or after an approver in Slack. */
+export type MergeVerdict =
+  | { kind: 'deploy'; merger: Actor; author?: Person; approvedBy?: Person }
+  | { kind: 'needs_approval'; merger: Actor; author?: Person; reason: string };
+
+export interface PolicyDeps {
+  team: Team;
+  plans: DeployPlans;
+  incidents: IncidentBoard;
+  audit: AuditLog;
+  clock: Clock;
+  timing?: Partial<PolicyTiming>;
+}
+
+export interface RequestMeta {
+  actor: Actor;
+  requestId: string;
+}
+
+/** Audit actions of operations that change a stack other than deploy plans: a preview taken before them is stale. */
+const STACK_CHANGES = ['environment.up', 'environment.down', 'environment.expire'];
+const FINISHED: readonly AuditOutcome[] = ['succeeded', 'failed', 'cancelled'];
+
+export class Policy {
+  readonly timing: PolicyTiming;
+
+  constructor(private readonly deps: PolicyDeps) {
+    this.timing = { ...DEFAULT_POLICY_TIMING, ...deps.timing };
+  }
+
+  /** The stack's settings; NotFoundError for a stack the team file does not name. */
+  stack(stack: string): StackSettings {
+    const settings = this.deps.team.stacks[stack];
+    if (!settings) throw new NotFoundError(`No stack "${stack}".`, `Known: ${Object.keys(this.deps.team.stacks).join(', ')}`);
+    return settings;
+  }
+
+  /** `/cockpit deploy <stack> [--override-freeze]` and a PR preview asked for by a person. */
+  async mayPreview(stack: string, meta: RequestMeta, freezeOverrideReason?: string): Promise<void> {
+    this.stack(stack);
+    await this.enforce(judgeByRole(this.deps.team, meta.actor, 'preview', stack), 'preview', stack, meta);
+    if (freezeOverrideReason !== undefined) {
+      if (!freezeOverrideReason.trim()) throw new InputError('a freeze override needs a reason');
+      await this.enforce(judgeByRole(this.deps.team, meta.actor, 'override_freeze', stack), 'override_freeze', stack, meta);
+    }
+  }
+
+  /**
+   * Deploy (or Approve) pressed on a plan: the role, the identity, the two-person rule, the freeze, and whether the
+   * plan still describes its stack. A stale plan is marked expired before the refusal.
+   */
+  async mayStart(plan: DeployPlan, act: 'deploy' | 'approve', meta: RequestMeta): Promise<void> {
+    const settings = this.stack(plan.stack);
+    await this.enforce(judgeByRole(this.deps.team, meta.actor, act, plan.stack), act, plan.stack, meta, { planId: plan.id });
+    if (act === 'approve' && (meta.actor.id === plan.requestedBy || meta.actor.id === plan.confirmedBy)) {
+      const own = meta.actor.id === plan.requestedBy ? 'asked for' : 'confirmed';
+      await this.enforce(
+        refuse(`You ${own} this deploy, so you cannot approve it: a second person must.`, `Approvers of ${plan.stack}: ${approversOf(this.deps.team, settings).join(', ')}`),
+        act,
+        plan.stack,
+        meta,
+        { planId: plan.id },
+      );
+    }
+    await this.mustBeCurrent(plan, act, meta);
+    if (!plan.freezeOverride) await this.mustNotBeFrozen(plan.stack, meta, { planId: plan.id }, act);
+  }
+
+  /**
+   * Whether the plan still describes its stack: fresh enough, and no other deploy or tear-down finished since it
+   * was previewed (rolling the stack back to an older preview is how "what runs is what was previewed" breaks).
+   * The run calls it again under the stack's lock, where nothing else can finish in between.
+   */
+  async mustBeCurrent(plan: DeployPlan, act: 'deploy' | 'approve', meta: RequestMeta): Promise<void> {
+    const now = this.deps.clock.now().getTime();
+    const from = act === 'approve' ? (plan.confirmedAt ?? plan.createdAt) : plan.createdAt;
+    const ttl = act === 'approve' ? this.timing.approvalTtlMs : this.timing.planTtlMs;
+    const ageMs = now - from.getTime();
+    if (ageMs > ttl) {
+      await this.expire(plan, meta, act === 'approve' ? 'approval window passed' : 'preview too old');
+      throw new ConflictError(
+        act === 'approve'
+          ? `This deploy waited ${Math.round(ageMs / 60_000)} minutes for an approver, longer than ${Math.round(ttl / 60_000)}: it no longer describes ${plan.stack}.`
+          : `This preview is ${Math.round(ageMs / 60_000)} minutes old and no longer describes ${plan.stack}.`,
+        `Preview again: /cockpit deploy ${plan.stack}`,
+      );
+    }
+    const newer = await this.changeSince(plan);
+    if (newer) {
+      await this.expire(plan, meta, `superseded by ${newer.ref}`);
+      throw new ConflictError(`${plan.stack} changed since this preview: ${newer.what}.`, `Preview again: /cockpit deploy ${plan.stack}`);
+    }
+  }
+
+  /** The newest change to the stack that finished at or after the plan's preview, if any. */
+  private async changeSince(plan: DeployPlan): Promise<{ what: string; ref: string } | undefined> {
+    const [plans, changes] = await Promise.all([
+      this.deps.plans.finishedSince(plan.stack, plan.createdAt),
+      this.deps.audit.query({ target: plan.stack, actions: STACK_CHANGES, outcomes: FINISHED, since: plan.createdAt, limit: 5 }),
+    ]);
+    // Strictly after the preview: what finished in the very millisecond it was taken, it saw.
+    const after = (at: Date) => at.getTime() > plan.createdAt.getTime();
+    const other = plans.find((p) => p.id !== plan.id && after(p.updatedAt));
+    if (other) {
+      const who = displayName(this.deps.team, other.approvedBy ?? other.confirmedBy ?? other.requestedBy);
+      return { what: `${who} deployed it (${other.status}) with ref ${other.id}${other.preview.revision ? ` at ${other.preview.revision.slice(0, 12)}` : ''}`, ref: other.id };
+    }
+    const change = changes.find((c) => after(c.at));
+    if (change) return { what: `${change.action.replace('environment.', '')} ${change.outcome} at ${change.at.toISOString().slice(11, 16)} UTC, ref ${change.requestId}`, ref: change.requestId };
+    return undefined;
+  }
+
+  private async expire(plan: DeployPlan, meta: RequestMeta, why: string): Promise<void> {
+    await this.deps.plans.transition(plan.id, [plan.status], 'expired');
+    await this.record(meta, plan.stack, 'deploy.expire', 'cancelled', { planId: plan.id, why });
+  }
+
+  /**
+   * An incident may have opened since the preview (or since a merge was queued), so the freeze is checked at
+   * every press and again when a queued merge runs.
+   */
+  async mustNotBeFrozen(stack: string, meta: RequestMeta, detail: Record<string, unknown> = {}, act: Act = 'deploy'): Promise<void> {
+    const freezing = await this.freezing(stack);
+    if (freezing.length === 0) return;
+    await this.enforce(
+      refuse(`${stack} is frozen: ${describeIncidents(freezing)} is open.`, `An approver can deploy through it: /cockpit deploy ${stack} --override-freeze "<reason>"`),
+      act,
+      stack,
+      meta,
+      { ...detail, incidents: freezing.map((i) => i.id) },
+    );
+  }
+
+  /** Open SEV1/SEV2 incidents on the stack: they freeze its deploys and tear-downs. */
+  async freezing(stack: string): Promise<IncidentSummary[]> {
+    return (await this.deps.incidents.open(stack)).filter(isFreezing);
+  }
+
+  async mayCancelPlan(plan: DeployPlan, meta: RequestMeta): Promise<void> {
+    await this.enforce(judgeByRole(this.deps.team, meta.actor, 'cancel_plan', plan.stack, { requestedBy: plan.requestedBy }), 'cancel_plan', plan.stack, meta, { planId: plan.id });
+  }
+
+  async mayCancelRun(stack: string, meta: RequestMeta): Promise<void> {
+    this.stack(stack);
+    await this.enforce(judgeByRole(this.deps.team, meta.actor, 'cancel_run', stack), 'cancel_run', stack, meta);
+  }
+
+  /** Only an approver, on a verified identity, and only a lock whose holder stopped beating. */
+  async mayBreakLock(stack: string, lock: StackLock, meta: RequestMeta): Promise<void> {
+    await this.enforce(judgeByRole(this.deps.team, meta.actor, 'break_lock', stack), 'break_lock', stack, meta);
+    const silentMs = this.deps.clock.now().getTime() - lock.heartbeatAt.getTime();
+    if (silentMs < this.timing.lockStaleAfterMs) {
+      throw new ConflictError(`The lock on ${stack} is alive: its ${lock.purpose} sent a heartbeat ${Math.round(silentMs / 1000)}s ago.`, `To stop it, use /cockpit cancel ${stack}.`);
+    }
+  }
+
+  /**
+   * `up`, `down` and Keep, by a person or the scheduler. A scheduled stack (staging) follows its schedule: nobody
+   * brings it up by hand, and nobody takes it down inside its window, the guarantee the team file promises. An
+   * open SEV1/SEV2 on the stack postpones tear-downs: the evidence is in that cluster.
+   */
+  async mayChangeEnvironment(act: 'up' | 'down' | 'extend', stack: string, meta: RequestMeta): Promise<void> {
+    const settings = this.stack(stack);
+    await this.enforce(judgeByRole(this.deps.team, meta.actor, act, stack), act, stack, meta);
+    if (act !== 'extend' && settings.availability) {
+      const availability = settings.availability;
+      const now = this.deps.clock.now();
+      const state = scheduledState(availability, now);
+      const next = nextTransition(availability, now, state.up ? 'down' : 'up');
+      const until = next ? ` until ${formatInZone(next.at, availability.timezone)}` : '';
+      const schedule = describeAvailability(availability);
+      if (act === 'up' && (meta.actor.via !== 'scheduler' || !state.up)) {
+        await this.enforce({ allowed: false, code: 'INPUT', reason: `${stack} follows its schedule (${schedule}): it is ${state.up ? 'up' : 'down'}${until}.`, hint: 'Change the schedule in cockpit.yml.' }, act, stack, meta);
+      }
+      if (act === 'down' && state.up) {
+        await this.enforce(refuse(`${stack} is in its scheduled window${until}: nobody takes it down then.`, `Its schedule (${schedule}) is in cockpit.yml.`), act, stack, meta);
+      }
+    }
+    if (act === 'down') {
+      const freezing = await this.freezing(stack);
+      if (freezing.length > 0) {
+        await this.enforce(refuse(`${stack} is frozen by ${describeIncidents(freezing)}: it is not torn down while the incident is open.`, 'Resolve the incident first (its evidence is in that cluster).'), act, stack, meta, { incidents: freezing.map((i) => i.id) });
+      }
+    }
+  }
+
+  async mayPromote(stack: string, meta: RequestMeta): Promise<void> {
+    this.stack(stack);
+    await this.enforce(judgeByRole(this.deps.team, meta.actor, 'promote', stack), 'promote', stack, meta);
+  }
+
+  /**
+   * Whether a PR is previewed without anyone asking: only when its author is a person of the team file who may
+   * preview the stack. Anyone else's code waits for a team member's `/cockpit preview <pr>` or `cockpit preview`
+   * comment, because a preview runs the PR's program with the stack's credentials.
+   */
+  autoPreview(stack: string, authorLogin: string): Verdict {
+    const person = personByGitHubLogin(this.deps.team, authorLogin);
+    if (!person) return refuse(`@${authorLogin} is not in cockpit.yml (people[].github), so the PR is not previewed on its own.`, 'A team member can ask for it: comment `cockpit preview` on the PR, or /cockpit preview <number> in Slack.');
+    return judgeByRole(this.deps.team, { id: person.slack, name: person.name, via: 'github', as: authorLogin }, 'preview', stack);
+  }
+
+  /** The team member a GitHub login belongs to, as an actor GitHub vouched for; undefined when nobody's. */
+  githubActor(login: string): Actor | undefined {
+    const person = personByGitHubLogin(this.deps.team, login);
+    return person && { id: person.slack, name: person.name, via: 'github', as: login };
+  }
+
+  /**
+   * A PR merged into a stack's branch follows the rules a Slack deploy does. Its merger must be a person of the
+   * team file with the deployer role; a stack that requires a drill needs a passing `cockpit/restore-drill` on the
+   * PR head; a freeze refuses it. Where the stack has approvers, an approving GitHub review of the merged head by
+   * an approver who is neither the PR's author nor its merger stands for the second person; without one, the plan
+   * waits for an approver in Slack. Refusals are audited and thrown (NotAllowedError).
+   */
+  async judgeMerge(merge: MergeFacts, meta: { requestId: string }): Promise<MergeVerdict> {
+    const settings = this.stack(merge.stack);
+    const stack = merge.stack;
+    const ref = `PR #${merge.pullRequest}`;
+    const merger = this.githubActor(merge.mergedBy);
+    const detail = { pullRequest: merge.pullRequest, mergeSha: merge.mergeSha };
+    if (!merger) {
+      const actor: Actor = { id: `github:${merge.mergedBy}`, via: 'github', as: merge.mergedBy };
+      throw await this.refused(
+        refuse(`${ref} was merged by @${merge.mergedBy}, who is not in cockpit.yml (people[].github): ${stack} is not deployed.`, `A deployer of ${stack} can deploy it: /cockpit deploy ${stack}`),
+        'deploy',
+        stack,
+        { requestId: meta.requestId, actor },
+        detail,
+      );
+    }
+    const mergerMeta = { requestId: meta.requestId, actor: merger };
+    const role = judgeByRole(this.deps.team, merger, 'deploy', stack);
+    if (!role.allowed) {
+      throw await this.refused(refuse(`${ref} was merged by ${merger.name}, who may not deploy ${stack}: ${role.reason}`, `A deployer of ${stack} can deploy it: /cockpit deploy ${stack}`), 'deploy', stack, mergerMeta, detail);
+    }
+    if (settings.promotionRequiresDrill && merge.drill !== 'success') {
+      const seen = merge.drill ? `it is ${merge.drill}` : 'there is none';
+      throw await this.refused(
+        refuse(`${stack} deploys a merge only after a restore drill passed on the PR: ${DRILL_CONTEXT} on ${merge.headSha.slice(0, 7)} is not success (${seen}).`, `Run the drill and deploy after it passes: /cockpit drill ${settings.promotesFrom ?? stack}, then /cockpit deploy ${stack}`),
+        'deploy',
+        stack,
+        mergerMeta,
+        { ...detail, drill: merge.drill ?? 'none' },
+      );
+    }
+    const freezing = await this.freezing(stack);
+    if (freezing.length > 0) {
+      throw await this.refused(
+        refuse(`${ref} merged into ${settings.branch}, but ${stack} is frozen by ${describeIncidents(freezing)}: not deployed.`, `An approver can deploy through the freeze: /cockpit deploy ${stack} --override-freeze "<reason>"`),
+        'deploy',
+        stack,
+        mergerMeta,
+        { ...detail, incidents: freezing.map((i) => i.id) },
+      );
+    }
+
+    const askers = (merge.askedBy ?? []).map((id) => personById(this.deps.team, id)).filter((p): p is Person => p !== undefined);
+    const author = askers[0] ?? (merge.author ? personByGitHubLogin(this.deps.team, merge.author) : undefined);
+    const who = { merger, ...(author ? { author } : {}) };
+    if (settings.approvers.length === 0) return { kind: 'deploy', ...who };
+    const approval = this.approvingReview(merge, settings, merger, author ? [author, ...askers] : askers);
+    if (approval.approvedBy) return { kind: 'deploy', ...who, approvedBy: approval.approvedBy };
+    return { kind: 'needs_approval', ...who, reason: approval.why };
+  }
+
+  /** The approving review that counts as the second person, or why none does. */
+  private approvingReview(merge: MergeFacts, settings: StackSettings, merger: Actor, authors: Person[]): { approvedBy?: Person; why: string } {
+    // A reviewer's latest decisive review is their word; a comment changes nothing (GitHub reads reviews so too).
+    const latest = new Map<string, PullRequestReview>();
+    for (const review of [...merge.reviews].sort((a, b) => a.submittedAt.getTime() - b.submittedAt.getTime())) {
+      if (review.state === 'COMMENTED' || review.state === 'PENDING') continue;
+      latest.set(review.reviewer.toLowerCase(), review);
+    }
+    const roles = approverRoles(settings);
+    const notes: string[] = [];
+    for (const review of latest.values()) {
+      if (review.state !== 'APPROVED') continue;
+      const person = personByGitHubLogin(this.deps.team, review.reviewer);
+      if (!person) notes.push(`@${review.reviewer} is not in cockpit.yml`);
+      else if (!person.roles.some((r) => roles.includes(r))) notes.push(`${person.name} is not an approver of ${merge.stack}`);
+      else if (person.slack === merger.id) notes.push(`${person.name} merged it`);
+      else if (authors.some((a) => a.slack === person.slack)) notes.push(`${person.name} wrote or asked for it`);
+      else if (review.commitSha !== merge.headSha) notes.push(`${person.name} approved an older commit (${review.commitSha.slice(0, 7)})`);
+      else return { approvedBy: person, why: '' };
+    }
+    const why = notes.length > 0 ? `no approving review counts: ${notes.join('; ')}` : 'nobody approved it on GitHub';
+    return { why: `${merge.stack} needs a second person and ${why}` };
+  }
+
+  /** Lets an allowed verdict through; records a refusal and throws it as the error its code names. */
+  private async enforce(verdict: Verdict, act: Act, stack: string, meta: RequestMeta, detail: Record<string, unknown> = {}): Promise<void> {
+    if (!verdict.allowed) throw await this.refused(verdict, act, stack, meta, detail);
+  }
+
+  /** Every refusal is in the audit log, with the identity it was refused to and why. */
+  private async refused(verdict: Refusal, act: Act, stack: string, meta: RequestMeta, detail: Record<string, unknown> = {}): Promise<CockpitError> {
+    await this.record(meta, stack, `policy.${act}`, 'refused', { ...detail, reason: verdict.reason, via: meta.actor.via });
+    return errorOf(verdict);
+  }
+
+  private async record(meta: RequestMeta, stack: string, action: string, outcome: AuditOutcome, detail: Record<string, unknown>): Promise<void> {
+    await this.deps.audit.record({ requestId: meta.requestId, actor: describeActor(meta.actor), action, target: stack, outcome, detail });
+  }
+}
+
+export function isFreezing(incident: IncidentSummary): boolean {
+  return incident.severity === 'SEV1' || incident.severity === 'SEV2';
+}
+
+function describeIncidents(incidents: IncidentSummary[]): string {
+  return incidents.map((i) => `INC-${i.id} ${i.severity} "${i.title}"`).join(', ');
+}
+
+function errorOf(verdict: Refusal): CockpitError {
+  return verdict.code === 'INPUT' ? new InputError(verdict.reason, verdict.hint) : new NotAllowedError(verdict.reason, verdict.hint);
+}
