@@ -5,6 +5,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Logger, StackTarget } from '../../../handlers/ports';
 import { ConflictError, InputError, NotFoundError, UnavailableError } from '../../../handlers/errors';
+import { childEnvironment } from './environment';
 
 /**
  * Where the Pulumi program comes from: a clone of the infra repo per stack, checked out at the stack's branch
@@ -24,8 +25,8 @@ export interface ProgramSource {
   prepare(target: StackTarget, opts?: { revision?: string; signal?: AbortSignal }): Promise<ProgramCheckout>;
 }
 
-/** Runs `git <args>` and resolves with its stdout; rejects with `GitCommandError`. */
-export type GitRunner = (args: string[], options?: { cwd?: string; signal?: AbortSignal }) => Promise<string>;
+/** Runs `git <args>` and resolves with its stdout; rejects with `GitCommandError`. `env` adds to git's environment. */
+export type GitRunner = (args: string[], options?: { cwd?: string; signal?: AbortSignal; env?: Record<string, string> }) => Promise<string>;
 
 export class GitCommandError extends Error {
   constructor(
@@ -41,10 +42,15 @@ export class GitCommandError extends Error {
   }
 }
 
-/** `git` through `execFile`: no shell, so branch names and URLs are arguments, never code. */
-export function execGit(options: { binary?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): GitRunner {
+/**
+ * `git` through `execFile`: no shell, so branch names and URLs are arguments, never code. Git sees only the
+ * variables `childEnvironment(env, 'git', extraEnvNames)` lets through (its own GIT_*, ssh agent, proxies).
+ */
+export function execGit(
+  options: { binary?: string; env?: NodeJS.ProcessEnv; extraEnvNames?: readonly string[]; timeoutMs?: number } = {},
+): GitRunner {
   const env = {
-    ...(options.env ?? process.env),
+    ...childEnvironment(options.env ?? process.env, 'git', options.extraEnvNames),
     // A credential prompt would hang a bot forever; fail instead. Plain C messages are the ones we match.
     GIT_TERMINAL_PROMPT: '0',
     LC_ALL: 'C',
@@ -54,7 +60,13 @@ export function execGit(options: { binary?: string; env?: NodeJS.ProcessEnv; tim
       execFile(
         options.binary ?? 'git',
         args,
-        { cwd: runOptions.cwd, env, signal: runOptions.signal, timeout: options.timeoutMs ?? 10 * 60_000, maxBuffer: 16 * 1024 * 1024 },
+        {
+          cwd: runOptions.cwd,
+          env: { ...env, ...runOptions.env },
+          signal: runOptions.signal,
+          timeout: options.timeoutMs ?? 10 * 60_000,
+          maxBuffer: 16 * 1024 * 1024,
+        },
         (err, stdout, stderr) => {
           if (!err) return resolve(stdout);
           const errno = (err as NodeJS.ErrnoException).code;

@@ -3,10 +3,12 @@ import type { Clock, Logger } from '../../../handlers/ports';
 import { localAutomation, type Automation } from './automation';
 import { execGit, GitCheckout, LocalDirectory, type GitRunner } from './checkout';
 import { PulumiEngine } from './engine';
+import { validateExtraNames } from './environment';
 
 /**
  * The Pulumi adapter: `InfraEngine` over the Automation API and the Pulumi CLI, running the infra repo's program
- * checked out per stack. Build it with `fromConfig`; tests swap the CLI for a scripted `Automation`.
+ * checked out per stack. Build it with `fromConfig`; tests swap the CLI for a scripted `Automation`. Importing it
+ * is cheap: the Automation API loads when a stack is first touched.
  */
 
 export type PulumiConfig = {
@@ -22,6 +24,11 @@ export type PulumiConfig = {
   workDir: string;
   /** The program's directory inside the repo, e.g. `infra`. */
   programDir: string;
+  /**
+   * `COCKPIT_ENGINE_ENV_ALLOW`: variables to pass to Pulumi and git beyond the built-in allowlist (another
+   * provider's credentials, say). Cockpit's own are refused.
+   */
+  extraEnvNames?: string[];
 };
 
 export type PulumiDeps = {
@@ -31,7 +38,10 @@ export type PulumiDeps = {
   /** The Automation API seam; default: the Pulumi CLI found through `env`. */
   automation?: Automation;
   clock?: Clock;
-  /** Where PATH, HOME and PULUMI_HOME come from, to find the CLI and git; default process.env. */
+  /**
+   * Where the CLI and git are found (PATH, HOME, PULUMI_HOME) and what of it they may see (see
+   * environment.ts); default process.env.
+   */
   env?: NodeJS.ProcessEnv;
 };
 
@@ -55,10 +65,17 @@ export function fromConfig(config: PulumiConfig, deps: PulumiDeps = {}): PulumiE
   const env = deps.env ?? process.env;
   const log = (deps.log ?? silentLogger).child({ integration: 'pulumi' });
   const programDir = relativeProgramDir(config.programDir);
+  const extraEnvNames = validateExtraNames(config.extraEnvNames ?? []);
   const source =
     'localDir' in config.infraRepo
       ? new LocalDirectory(resolve(config.infraRepo.localDir))
-      : new GitCheckout({ url: config.infraRepo.url, workDir: resolve(config.workDir), programDir, git: deps.git ?? execGit({ env }), log });
+      : new GitCheckout({
+          url: config.infraRepo.url,
+          workDir: resolve(config.workDir),
+          programDir,
+          git: deps.git ?? execGit({ env, extraEnvNames }),
+          log,
+        });
 
   const envVars: Record<string, string> = {
     // The CLI otherwise asks pulumi.com for a newer version on every run.
@@ -68,7 +85,7 @@ export function fromConfig(config: PulumiConfig, deps: PulumiDeps = {}): PulumiE
   };
 
   return new PulumiEngine({
-    automation: deps.automation ?? localAutomation({ env }),
+    automation: deps.automation ?? localAutomation({ env, extraEnvNames }),
     source,
     programDir,
     workspace: { envVars, ...(config.secretsProvider ? { secretsProvider: config.secretsProvider } : {}) },
@@ -84,3 +101,4 @@ export { PULUMI_INSTALL_HINT, PulumiCliUnavailableError, locatePulumiBinary, loc
 export type { Automation, AutomationRunOptions, AutomationStack, WorkspaceOptions } from './automation';
 export { GitCheckout, GitCommandError, LocalDirectory, execGit } from './checkout';
 export type { GitRunner, ProgramCheckout, ProgramSource } from './checkout';
+export { childEnvironment, isCockpitOwn } from './environment';
