@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConcurrentUpdateError, StackNotFoundError } from '@pulumi/pulumi/automation';
 import type {
   Clock,
   EngineAvailability,
@@ -44,12 +43,13 @@ const SECRET_MASK = '[secret]';
 /** Shorter secrets would mask ordinary words and numbers all over the log. */
 const MIN_REDACTED_LENGTH = 4;
 
+// By name, not instanceof: the Automation API is loaded only when a stack is first touched (see automation.ts).
 function isConcurrentUpdate(err: unknown): boolean {
-  return err instanceof ConcurrentUpdateError || (err instanceof Error && err.name === 'ConcurrentUpdateError');
+  return err instanceof Error && err.name === 'ConcurrentUpdateError';
 }
 
 function isStackNotFound(err: unknown): boolean {
-  return err instanceof StackNotFoundError || (err instanceof Error && err.name === 'StackNotFoundError');
+  return err instanceof Error && err.name === 'StackNotFoundError';
 }
 
 /** The `error:` lines of a failed CLI call, for when the engine sent no diagnostics (it failed before running). */
