@@ -55,7 +55,7 @@ export const envSchema = z
     INFRA_DIR: z.string().min(1).default('.'),
     /** The Pulumi program's directory inside the infra repo. */
     INFRA_PROGRAM_DIR: z.string().min(1).default('infra'),
-    /** Comma-separated names Pulumi and git may also see, beyond their built-in allowlist. */
+    /** Comma-separated names Pulumi, git and npm may also see, beyond their built-in allowlist. */
     COCKPIT_ENGINE_ENV_ALLOW: z
       .string()
       .default('')

@@ -168,8 +168,26 @@ export interface PreviewResult {
   steps: number;
   /** Wall time of the preview, checkout included. */
   durationMs: number;
-  /** The infra repo commit the preview ran at; absent when the program is a local directory. */
+  /** The infra repo commit the preview ran at (for a pull request, the merge of its head into the stack's branch); absent when the program is a local directory. */
   revision?: string;
+  /** For a pull request: the tip of the stack's branch the head was merged into. */
+  baseRevision?: string;
+  /** For a pull request: its head commit, the one asked for. */
+  headRevision?: string;
+}
+
+/**
+ * Code to preview other than the tip of the stack's own branch: a branch (a promotion's source) or a pull request
+ * (previewed as its merge into the stack's branch would deploy it). It runs in a workspace of its own, never in
+ * the checkout the stack's deploys use.
+ */
+export type PreviewCode = { kind: 'branch'; branch: string } | { kind: 'pull_request'; number: number; headSha: string };
+
+export interface PreviewOptions {
+  onEvent?(progress: EngineProgress): void;
+  signal?: AbortSignal;
+  /** Absent: the tip of `StackTarget.branch`, which must be the stack's own branch. */
+  code?: PreviewCode;
 }
 
 /** How far an update has got; sent on every step start and finish, unthrottled. */
@@ -220,8 +238,12 @@ export interface UpdateOptions {
 export interface InfraEngine {
   /** Whether the engine's CLI is installed and usable; never throws. */
   availability(): Promise<EngineAvailability>;
-  /** A dry run at the branch tip: what an update would change. */
-  preview(stack: StackTarget, opts?: { onEvent?(progress: EngineProgress): void; signal?: AbortSignal }): Promise<PreviewResult>;
+  /**
+   * A dry run: what an update would change, at the tip of the stack's branch or with `opts.code`. Previews of
+   * `code` throw ConflictError when a pull request moved past `headSha` or does not merge cleanly, and
+   * UnavailableError when the program is a local directory (they need the infra repo's git remote).
+   */
+  preview(stack: StackTarget, opts?: PreviewOptions): Promise<PreviewResult>;
   /** Applies the stack; a failed or cancelled run is an outcome, not an exception. */
   up(stack: StackTarget, opts?: UpdateOptions): Promise<UpdateResult>;
   /** Deletes every resource of the stack (ephemeral stacks). */

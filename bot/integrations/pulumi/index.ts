@@ -2,6 +2,7 @@ import { isAbsolute, normalize, resolve, sep } from 'node:path';
 import type { Clock, Logger } from '../../../handlers/ports';
 import { localAutomation, type Automation } from './automation';
 import { execGit, GitCheckout, LocalDirectory, type GitRunner } from './checkout';
+import { execInstaller, type PackageInstaller } from './dependencies';
 import { PulumiEngine } from './engine';
 import { validateExtraNames } from './environment';
 
@@ -25,8 +26,8 @@ export type PulumiConfig = {
   /** The program's directory inside the repo, e.g. `infra`. */
   programDir: string;
   /**
-   * `COCKPIT_ENGINE_ENV_ALLOW`: variables to pass to Pulumi and git beyond the built-in allowlist (another
-   * provider's credentials, say). Cockpit's own are refused.
+   * `COCKPIT_ENGINE_ENV_ALLOW`: variables to pass to Pulumi, git and the package manager beyond the built-in
+   * allowlist (another provider's credentials, a private registry's token). Cockpit's own are refused.
    */
   extraEnvNames?: string[];
 };
@@ -37,10 +38,12 @@ export type PulumiDeps = {
   git?: GitRunner;
   /** The Automation API seam; default: the Pulumi CLI found through `env`. */
   automation?: Automation;
+  /** Installs a preview workspace's packages from its lockfile; default: the package manager on PATH. */
+  installer?: PackageInstaller;
   clock?: Clock;
   /**
-   * Where the CLI and git are found (PATH, HOME, PULUMI_HOME) and what of it they may see (see
-   * environment.ts); default process.env.
+   * Where the CLI, git and the package manager are found (PATH, HOME, PULUMI_HOME) and what of it they may see
+   * (see environment.ts); default process.env.
    */
   env?: NodeJS.ProcessEnv;
 };
@@ -86,6 +89,7 @@ export function fromConfig(config: PulumiConfig, deps: PulumiDeps = {}): PulumiE
 
   return new PulumiEngine({
     automation: deps.automation ?? localAutomation({ env, extraEnvNames }),
+    installer: deps.installer ?? execInstaller({ env, extraEnvNames }),
     source,
     programDir,
     workspace: { envVars, ...(config.secretsProvider ? { secretsProvider: config.secretsProvider } : {}) },
@@ -100,5 +104,7 @@ export { EngineEventFold } from './events';
 export { PULUMI_INSTALL_HINT, PulumiCliUnavailableError, locatePulumiBinary, localAutomation } from './automation';
 export type { Automation, AutomationRunOptions, AutomationStack, WorkspaceOptions } from './automation';
 export { GitCheckout, GitCommandError, LocalDirectory, execGit } from './checkout';
-export type { GitRunner, ProgramCheckout, ProgramSource } from './checkout';
+export type { GitRunner, ProgramCheckout, ProgramSource, ProgramWorkspace } from './checkout';
+export { execInstaller, lockedInstall } from './dependencies';
+export type { LockedInstall, PackageInstaller } from './dependencies';
 export { childEnvironment, isCockpitOwn } from './environment';

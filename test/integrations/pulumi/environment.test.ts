@@ -1,12 +1,12 @@
 import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { childEnvironment, execGit, fromConfig, localAutomation } from '../../../bot/integrations/pulumi';
+import { childEnvironment, execGit, execInstaller, fromConfig, localAutomation } from '../../../bot/integrations/pulumi';
 import { extraNameProblems } from '../../../bot/integrations/pulumi/environment';
 import { STAGING, localInfraDir, tempDir } from './helpers';
 
 /**
  * What the processes the adapter starts can see. Cockpit's own secrets sit in this test process's environment
- * as they would in production; stand-in `pulumi` and `git` executables write down the environment they
+ * as they would in production; stand-in `pulumi`, `git` and `npm` executables write down the environment they
  * received, and none of the secrets may be in it.
  */
 
@@ -96,7 +96,7 @@ function expectNoCockpitSecret(env: Map<string, string>): void {
 beforeAll(() => {
   mkdirSync(dumps);
   mkdirSync(bin);
-  ['pulumi', 'git'].forEach(standIn);
+  ['pulumi', 'git', 'npm'].forEach(standIn);
   localInfraDir(join(dir.path, 'repo'));
   for (const [name, value] of Object.entries({ ...COCKPIT_SECRETS, ...PROVIDER_VARS })) {
     saved[name] = process.env[name];
@@ -154,7 +154,7 @@ describe('the Pulumi CLI, through the Automation API', () => {
   });
 });
 
-describe('git', () => {
+describe('git and the package manager', () => {
   it('git gets its own settings, an agent and proxies, but no secrets and no cloud credentials', async () => {
     const git = execGit({ env: cockpitEnv() });
     await git(['status'], { env: { GIT_AUTHOR_NAME: 'added by the caller' } });
@@ -165,6 +165,18 @@ describe('git', () => {
     expect(run!.env.get('GIT_AUTHOR_NAME')).toBe('added by the caller');
     expect(run!.env.get('HTTPS_PROXY')).toBe('http://proxy.internal:3128');
     for (const name of ['AWS_ACCESS_KEY_ID', 'PULUMI_ACCESS_TOKEN', 'DIGITALOCEAN_TOKEN', 'CLOUDFLARE_API_TOKEN']) expect(run!.env.has(name)).toBe(false);
+  });
+
+  it('the package manager gets its registry settings, and neither secrets nor cloud credentials', async () => {
+    const install = execInstaller({ env: cockpitEnv(), extraEnvNames: ['CLOUDFLARE_API_TOKEN'] });
+    await install({ dir: dir.path, lockfile: 'package-lock.json', command: 'npm', args: ['ci'] });
+    const [run] = runsOf('npm');
+    expect(run!.args).toBe('ci');
+    expectNoCockpitSecret(run!.env);
+    expect(run!.env.get('npm_config_registry')).toBe('https://registry.internal/');
+    for (const name of ['AWS_ACCESS_KEY_ID', 'PULUMI_ACCESS_TOKEN', 'PULUMI_CONFIG_PASSPHRASE', 'DIGITALOCEAN_TOKEN']) expect(run!.env.has(name)).toBe(false);
+    // The team's extra names (a private registry's token, say) go to every tool.
+    expect(run!.env.get('CLOUDFLARE_API_TOKEN')).toBe('cf-token');
   });
 });
 
