@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 import type { GitHubConfig } from './integrations/github';
 import type { PulumiConfig } from './integrations/pulumi';
+import { extraNameProblems } from './integrations/pulumi/environment';
 
 /**
  * The process configuration: one zod schema over the environment, validated once at start-up.
@@ -54,6 +55,12 @@ export const envSchema = z
     INFRA_DIR: z.string().min(1).default('.'),
     /** The Pulumi program's directory inside the infra repo. */
     INFRA_PROGRAM_DIR: z.string().min(1).default('infra'),
+    /** Comma-separated names Pulumi, git and npm may also see, beyond their built-in allowlist. */
+    COCKPIT_ENGINE_ENV_ALLOW: z
+      .string()
+      .default('')
+      .transform((v) => v.split(',').map((n) => n.trim()).filter(Boolean))
+      .superRefine((names, ctx) => extraNameProblems(names).forEach((message) => ctx.addIssue({ code: 'custom', message }))),
 
     /** GitHub: the infra repo as owner/name; unset disables promote and the GitHub webhook. */
     GITHUB_REPO: optionalString.pipe(z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'must be owner/name').optional()),
@@ -178,6 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       infraRepo: e.INFRA_REPO_URL ? { url: e.INFRA_REPO_URL } : { localDir: e.INFRA_DIR },
       workDir: `${dataDir}/workspaces`,
       programDir: e.INFRA_PROGRAM_DIR,
+      extraEnvNames: e.COCKPIT_ENGINE_ENV_ALLOW,
     },
     github: e.GITHUB_REPO ? githubSettings(e, e.GITHUB_REPO) : undefined,
   };

@@ -186,11 +186,31 @@ export interface PreviewResult {
   steps: number;
   /** Wall time of the preview, checkout included. */
   durationMs: number;
-  /** The infra repo commit the preview ran at (for a PR, the merge it would make); absent for a local directory. */
+  /** The infra repo commit the preview ran at (for a pull request, the merge of its head into the stack's branch); absent when the program is a local directory. */
   revision?: string;
-  /** For a preview of other code: the stack branch's tip it was merged into, and the head that was merged. */
+  /** For a pull request: the tip of the stack's branch the head was merged into. */
   baseRevision?: string;
+  /** For a pull request: its head commit, the one asked for. */
   headRevision?: string;
+}
+
+/**
+ * Code to preview other than the tip of the stack's own branch: a branch (a promotion's source) or a pull request
+ * (previewed as its merge into the stack's branch would deploy it). It runs in a workspace of its own, never in
+ * the checkout the stack's deploys use.
+ */
+export type PreviewCode = { kind: 'branch'; branch: string } | { kind: 'pull_request'; number: number; headSha: string };
+
+export interface PreviewOptions {
+  onEvent?(progress: EngineProgress): void;
+  signal?: AbortSignal;
+  /** Absent: the tip of `StackTarget.branch`, which must be the stack's own branch. */
+  code?: PreviewCode;
+  /**
+   * A commit of the stack's own branch to preview instead of its tip (a merge being deployed), so that what is
+   * previewed is what runs; ConflictError when the branch no longer contains it.
+   */
+  revision?: string;
 }
 
 /** How far an update has got; sent on every step start and finish, unthrottled. */
@@ -232,13 +252,6 @@ export interface UpdateOptions {
   revision?: string;
 }
 
-/** What code a preview runs when it is not the stack's own branch: it runs apart from the stack's checkout. */
-export type PreviewCode =
-  /** Another branch's tip, e.g. the source of a promotion. */
-  | { kind: 'branch'; branch: string }
-  /** What merging a pull request would deploy: its head merged into the stack's branch. */
-  | { kind: 'pull_request'; number: number; headSha: string };
-
 /**
  * Previews and applies infrastructure changes (Pulumi). Throws ConflictError (the stack is busy here or locked
  * in the backend, or the previewed commit left the branch), NotFoundError (stack, branch or program missing),
@@ -249,10 +262,11 @@ export interface InfraEngine {
   /** Whether the engine's CLI is installed and usable; never throws. */
   availability(): Promise<EngineAvailability>;
   /**
-   * A dry run: what an update would change. At the branch tip, or at `revision`, a commit the branch contains
-   * (a merge being deployed, so that what is previewed is what runs).
+   * A dry run: what an update would change, at the tip of the stack's branch or with `opts.code`. Previews of
+   * `code` throw ConflictError when a pull request moved past `headSha` or does not merge cleanly, and
+   * UnavailableError when the program is a local directory (they need the infra repo's git remote).
    */
-  preview(stack: StackTarget, opts?: { onEvent?(progress: EngineProgress): void; signal?: AbortSignal; revision?: string; code?: PreviewCode }): Promise<PreviewResult>;
+  preview(stack: StackTarget, opts?: PreviewOptions): Promise<PreviewResult>;
   /** Applies the stack; a failed or cancelled run is an outcome, not an exception. */
   up(stack: StackTarget, opts?: UpdateOptions): Promise<UpdateResult>;
   /** Deletes every resource of the stack (ephemeral stacks). */

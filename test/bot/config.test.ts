@@ -70,6 +70,14 @@ describe('loadConfig (environment)', () => {
     for (const value of [secret, 'SECRETISH', 'hunter2', 'eighty', 'loud']) expect(message).not.toContain(value);
   });
 
+  test('COCKPIT_ENGINE_ENV_ALLOW: extra names for Pulumi, never Cockpit’s own', () => {
+    expect(loadConfig({}).pulumi.extraEnvNames).toEqual([]);
+    expect(loadConfig({ COCKPIT_ENGINE_ENV_ALLOW: ' CLOUDFLARE_API_TOKEN, VAULT_TOKEN ,' }).pulumi.extraEnvNames).toEqual(['CLOUDFLARE_API_TOKEN', 'VAULT_TOKEN']);
+    expect(() => loadConfig({ COCKPIT_ENGINE_ENV_ALLOW: 'VAULT_TOKEN,SLACK_BOT_TOKEN' })).toThrow(
+      "COCKPIT_ENGINE_ENV_ALLOW: Cockpit's own settings, never passed to Pulumi, git or npm: SLACK_BOT_TOKEN",
+    );
+  });
+
   test('a bot token alone is not enough for HTTP mode', () => {
     expect(() => loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1' })).toThrow(/SLACK_SIGNING_SECRET: is required/);
     expect(() => loadConfig({ SLACK_SIGNING_SECRET: 'x' })).toThrow(/SLACK_BOT_TOKEN: is required/);

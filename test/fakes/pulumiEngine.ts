@@ -18,6 +18,7 @@ import type {
   EngineProgress,
   InfraEngine,
   PreviewCode,
+  PreviewOptions,
   PreviewResult,
   StackTarget,
   UpdateOptions,
@@ -521,11 +522,18 @@ export class FakeUpdate {
   }
 }
 
+/** How a scripted preview is found: by stack, or by stack and the code previewed. */
+function previewKey(stack: string, code?: PreviewCode): string {
+  if (!code) return stack;
+  return code.kind === 'branch' ? `${stack}@branch:${code.branch}` : `${stack}@pr:${code.number}`;
+}
+
 /**
  * `InfraEngine` in memory. Previews answer what `setPreview` scripted (no changes by default). Updates succeed
  * at once unless `holdUpdates` is set; held ones wait for the test (`nextUpdate()` → `progress()`, `succeed()`,
  * `failWith()`), so a handler's intermediate progress messages can be observed. `cancel` ends a running update
- * as `cancelled`. Like the real adapter, a second operation on a stack that has one running is a ConflictError.
+ * as `cancelled`. Like the real adapter, a second operation on a stack that has one running is a ConflictError,
+ * except a preview of other code (`code`), which runs in a workspace of its own.
  */
 export class FakeInfraEngine implements InfraEngine {
   availabilityResult: EngineAvailability = { available: true, version: '3.248.0' };
@@ -540,11 +548,20 @@ export class FakeInfraEngine implements InfraEngine {
   private readonly updateWaiters: Array<(u: FakeUpdate) => void> = [];
   private claimed = 0;
 
-  setPreview(stack: string, result: Partial<PreviewResult> | Error): void {
+  /**
+   * What previews of `stack` answer; with `code`, only previews of that code (a branch, or a pull request by
+   * number), which otherwise get the stack's answer. A pull request's answer carries its `headRevision`.
+   */
+  setPreview(stack: string, result: Partial<PreviewResult> | Error, code?: PreviewCode): void {
     this.previews.set(
-      stack,
+      previewKey(stack, code),
       result instanceof Error ? result : { counts: zeroCounts(), changes: [], steps: 0, durationMs: 1200, ...result },
     );
+  }
+
+  /** The code each preview of `stack` ran (undefined: the stack's branch tip), in call order. */
+  previewedCode(stack: string): Array<PreviewCode | undefined> {
+    return this.calls.filter((c) => c.method === 'preview' && c.stack === stack).map((c) => c.code);
   }
 
   /** The next `up`/`destroy` of `stack` throws this (e.g. a ConflictError for a held Pulumi lock). */
@@ -575,16 +592,19 @@ export class FakeInfraEngine implements InfraEngine {
     return this.availabilityResult;
   }
 
-  async preview(stack: StackTarget, opts: { onEvent?(p: EngineProgress): void; signal?: AbortSignal; revision?: string; code?: PreviewCode } = {}): Promise<PreviewResult> {
-    this.calls.push({ method: 'preview', stack: stack.stack, ...(opts.revision ? { revision: opts.revision } : {}), ...(opts.code ? { code: opts.code } : {}) });
+  async preview(stack: StackTarget, opts: PreviewOptions = {}): Promise<PreviewResult> {
+    this.calls.push({ method: 'preview', stack: stack.stack, ...(opts.revision ? { revision: opts.revision } : {}), ...(opts.code ? { code: structuredClone(opts.code) } : {}) });
     opts.signal?.throwIfAborted();
-    // Other code previews in a workspace of its own, like the real adapter: it does not wait for the stack's checkout.
     if (!opts.code) this.assertIdle(stack);
-    const scripted = this.previews.get(stack.stack) ?? { counts: zeroCounts(), changes: [], steps: 0, durationMs: 1200 };
+    const scripted = this.previews.get(previewKey(stack.stack, opts.code)) ??
+      this.previews.get(stack.stack) ?? { counts: zeroCounts(), changes: [], steps: 0, durationMs: 1200 };
     if (scripted instanceof Error) throw scripted;
     opts.onEvent?.({ done: scripted.steps, total: scripted.steps });
+    const result = structuredClone(scripted);
+    if (opts.code?.kind === 'pull_request') result.headRevision ??= opts.code.headSha;
     // A pinned preview reports the commit it was pinned to, as the real checkout does.
-    return { ...structuredClone(scripted), ...(opts.revision ? { revision: opts.revision } : {}) };
+    if (opts.revision) result.revision = opts.revision;
+    return result;
   }
 
   up(stack: StackTarget, opts: UpdateOptions = {}): Promise<UpdateResult> {

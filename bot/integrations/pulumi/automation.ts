@@ -1,6 +1,8 @@
 import { accessSync, constants, statSync } from 'node:fs';
-import { basename, delimiter, dirname, isAbsolute, join } from 'node:path';
-import { LocalWorkspace, PulumiCommand, type EngineEvent, type OpMap, type OutputMap } from '@pulumi/pulumi/automation';
+import { delimiter, isAbsolute, join } from 'node:path';
+import type * as AutomationSdk from '@pulumi/pulumi/automation';
+import type { EngineEvent, OpMap, OutputMap, PulumiCommand } from '@pulumi/pulumi/automation';
+import { childEnvironment, replacingProcessEnv } from './environment';
 
 /**
  * The seam between Cockpit and the Pulumi Automation API: the few calls the engine makes, shaped like the real
@@ -90,43 +92,107 @@ function firstLine(err: unknown): string {
   return line.length > 200 ? `${line.slice(0, 199)}…` : line;
 }
 
-async function resolvePulumiCommand(env: NodeJS.ProcessEnv): Promise<PulumiCommand> {
+type Sdk = typeof AutomationSdk;
+
+/**
+ * How `LocalWorkspace` and `Stack` start the CLI, every time: `pulumiCommand.run(args, cwd, env, onOutput, onError,
+ * signal)`. Internal to the SDK (3.248.0, pinned); the env-isolation tests drive it through a stand-in CLI.
+ */
+type CommandRun = (
+  args: string[],
+  cwd: string | undefined,
+  additionalEnv: Record<string, string | undefined>,
+  onOutput?: (data: string) => void,
+  onError?: (data: string) => void,
+  signal?: AbortSignal,
+) => Promise<{ stdout: string }>;
+
+/** The SDK's own version rules (internal to it, runtime exports of 3.248.0): what `PulumiCommand.get` applies. */
+type VersionRules = {
+  parseAndValidatePulumiVersion(min: unknown, current: string, optOut: boolean): PulumiCommand['version'];
+  minimumVersion: unknown;
+};
+
+/** A CommonJS module's exports, whether `import()` went through Node's ESM loader (`default`) or a `require`. */
+function cjsExports<T extends object>(mod: T | { default: T }): T {
+  return 'default' in mod && mod.default && typeof mod.default === 'object' ? mod.default : (mod as T);
+}
+
+/**
+ * Loaded on first use, not at import: the Automation API takes over a second to load, which every start of
+ * the console and the CLI would pay even when no stack is touched.
+ */
+async function loadSdk(): Promise<{ sdk: Sdk; versionRules: VersionRules }> {
+  const sdk = cjsExports(await import('@pulumi/pulumi/automation/index.js'));
+  const minimum = cjsExports((await import('@pulumi/pulumi/automation/minimumVersion.js')) as object) as { minimumVersion: unknown };
+  const internals = sdk as unknown as Pick<VersionRules, 'parseAndValidatePulumiVersion'>;
+  return { sdk, versionRules: { parseAndValidatePulumiVersion: internals.parseAndValidatePulumiVersion, minimumVersion: minimum.minimumVersion } };
+}
+
+/**
+ * A `PulumiCommand` whose every run gets exactly `env` (plus what the workspace adds: backend, passphrase), not
+ * this process's environment: the SDK hands its env to execa, which merges it over `process.env`, so each of
+ * this process's other variables is passed as `undefined` — left out by Node when it starts the child.
+ */
+type IsolatedCommand = PulumiCommand & { run: CommandRun; version: PulumiCommand['version'] };
+
+function isolatedCommand(sdk: Sdk, binary: string, env: () => Record<string, string>): IsolatedCommand {
+  const sdkRun = (sdk.PulumiCommand.prototype as unknown as { run: CommandRun }).run;
+  // An instance of the SDK's class (its constructor is private) that runs `binary`, which the SDK's `run` reads.
+  const command = Object.create(sdk.PulumiCommand.prototype) as IsolatedCommand;
+  Object.defineProperty(command, 'command', { value: binary, enumerable: true });
+  command.version = null;
+  command.run = (args, cwd, additionalEnv, ...rest) => {
+    const own = Object.fromEntries(Object.entries(additionalEnv).filter((e): e is [string, string] => e[1] !== undefined));
+    return sdkRun.call(command, args, cwd, replacingProcessEnv({ ...env(), ...own }), ...rest);
+  };
+  return command;
+}
+
+async function resolvePulumiCommand(env: NodeJS.ProcessEnv, extraNames: readonly string[]): Promise<{ sdk: Sdk; command: PulumiCommand }> {
   const binary = locatePulumiBinary(env);
   if (!binary) {
     throw new PulumiCliUnavailableError('the Pulumi CLI is not installed (no `pulumi` on PATH, in $PULUMI_HOME/bin or in ~/.pulumi/bin)');
   }
-  // PulumiCommand takes an install root and runs `<root>/bin/pulumi`; a binary outside a `bin` directory (an
-  // unpacked tarball on PATH) can only be reached the way the SDK does by default, through PATH.
-  const root = basename(dirname(binary)) === 'bin' ? dirname(dirname(binary)) : undefined;
+  const { sdk, versionRules } = await loadSdk();
+  const command = isolatedCommand(sdk, binary, () => childEnvironment(env, 'pulumi', extraNames));
   try {
-    return await PulumiCommand.get(root ? { root } : undefined);
+    // What `PulumiCommand.get` does, but through the isolated command: its own `pulumi version` inherits everything.
+    const { stdout } = await command.run(['version'], undefined, { PULUMI_SKIP_UPDATE_CHECK: 'true' });
+    const optOut = Boolean(env.PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK);
+    command.version = versionRules.parseAndValidatePulumiVersion(versionRules.minimumVersion, stdout.trim(), optOut);
   } catch (err) {
     // Too old for this SDK, or not runnable (wrong architecture, broken install).
     throw new PulumiCliUnavailableError(`the Pulumi CLI at ${binary} cannot be used: ${firstLine(err)}`);
   }
+  return { sdk, command };
 }
 
-/** The real seam: the Pulumi CLI found through `env`, driven by the Automation API. */
-export function localAutomation(options: { env: NodeJS.ProcessEnv }): Automation {
-  let command: Promise<PulumiCommand> | undefined;
-  const pulumiCommand = (): Promise<PulumiCommand> => {
+/**
+ * The real seam: the Pulumi CLI found through `env`, driven by the Automation API. The CLI, and the program and
+ * plugins it starts, see only the variables `childEnvironment(env, 'pulumi', extraNames)` lets through.
+ */
+export function localAutomation(options: { env: NodeJS.ProcessEnv; extraEnvNames?: readonly string[] }): Automation {
+  let resolved: Promise<{ sdk: Sdk; command: PulumiCommand }> | undefined;
+  const pulumi = (): Promise<{ sdk: Sdk; command: PulumiCommand }> => {
     // Cache only success, so installing the CLI while Cockpit runs is picked up on the next request.
-    command ??= resolvePulumiCommand(options.env).catch((err: unknown) => {
-      command = undefined;
+    resolved ??= resolvePulumiCommand(options.env, options.extraEnvNames ?? []).catch((err: unknown) => {
+      resolved = undefined;
       throw err;
     });
-    return command;
+    return resolved;
   };
 
   return {
     async cliVersion() {
-      const cmd = await pulumiCommand();
-      return cmd.version?.version ?? 'unknown';
+      const { command } = await pulumi();
+      return command.version?.version ?? 'unknown';
     },
 
     async selectStack(args, opts) {
-      const stack = await LocalWorkspace.selectStack(args, {
-        pulumiCommand: await pulumiCommand(),
+      const { sdk, command } = await pulumi();
+      const stack = await sdk.LocalWorkspace.selectStack(args, {
+        pulumiCommand: command,
         envVars: opts.envVars,
         secretsProvider: opts.secretsProvider,
       });
@@ -141,7 +207,8 @@ export function localAutomation(options: { env: NodeJS.ProcessEnv }): Automation
     },
 
     async installDependencies(workDir, opts) {
-      const workspace = await LocalWorkspace.create({ workDir, pulumiCommand: await pulumiCommand(), envVars: opts.envVars });
+      const { sdk, command } = await pulumi();
+      const workspace = await sdk.LocalWorkspace.create({ workDir, pulumiCommand: command, envVars: opts.envVars });
       await workspace.install();
     },
   };

@@ -1,12 +1,13 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConcurrentUpdateError, StackNotFoundError } from '@pulumi/pulumi/automation';
 import type {
   Clock,
   EngineAvailability,
   EngineProgress,
   InfraEngine,
   Logger,
+  PreviewCode,
+  PreviewOptions,
   PreviewResult,
   StackTarget,
   UpdateOptions,
@@ -14,13 +15,14 @@ import type {
 } from '../../../handlers/ports';
 import { ConflictError, NotFoundError, UnavailableError } from '../../../handlers/errors';
 import { PULUMI_INSTALL_HINT, PulumiCliUnavailableError, type Automation, type AutomationStack, type WorkspaceOptions } from './automation';
-import type { ProgramSource } from './checkout';
+import type { ProgramCheckout, ProgramSource, ProgramWorkspace } from './checkout';
+import { lockedInstall, type PackageInstaller } from './dependencies';
 import { EngineEventFold, cleanEngineText } from './events';
 
 /**
  * `InfraEngine` over the Automation API seam: checks the program out, selects the stack, runs the operation and
  * folds its engine events into domain results. One operation per stack at a time in this process, because they
- * share the stack's checkout.
+ * share the stack's checkout; a preview of other code has a workspace of its own and runs beside them.
  */
 
 type OperationKind = 'preview' | 'up' | 'destroy' | 'cancel';
@@ -37,6 +39,8 @@ export interface PulumiEngineOptions {
   log: Logger;
   /** Strings that must never reach a message or the log tail (the config passphrase). */
   secrets: string[];
+  /** Installs a preview workspace's packages from its lockfile. */
+  installer: PackageInstaller;
 }
 
 const PROJECT_FILES = ['Pulumi.yaml', 'Pulumi.yml', 'Pulumi.json'];
@@ -44,12 +48,13 @@ const SECRET_MASK = '[secret]';
 /** Shorter secrets would mask ordinary words and numbers all over the log. */
 const MIN_REDACTED_LENGTH = 4;
 
+// By name, not instanceof: the Automation API is loaded only when a stack is first touched (see automation.ts).
 function isConcurrentUpdate(err: unknown): boolean {
-  return err instanceof ConcurrentUpdateError || (err instanceof Error && err.name === 'ConcurrentUpdateError');
+  return err instanceof Error && err.name === 'ConcurrentUpdateError';
 }
 
 function isStackNotFound(err: unknown): boolean {
-  return err instanceof StackNotFoundError || (err instanceof Error && err.name === 'StackNotFoundError');
+  return err instanceof Error && err.name === 'StackNotFoundError';
 }
 
 /** The `error:` lines of a failed CLI call, for when the engine sent no diagnostics (it failed before running). */
@@ -88,38 +93,78 @@ export class PulumiEngine implements InfraEngine {
     }
   }
 
-  async preview(target: StackTarget, opts: { onEvent?(p: EngineProgress): void; signal?: AbortSignal; revision?: string } = {}): Promise<PreviewResult> {
+  async preview(target: StackTarget, opts: PreviewOptions = {}): Promise<PreviewResult> {
+    if (opts.code) return this.previewCode(target, opts.code, opts);
     return this.exclusive(target, 'preview', opts.signal, async (run) => {
       const startedAt = this.now();
-      const { stack, revision } = await this.open(target, run.signal, { revision: opts.revision }).catch((err: unknown) => {
+      const opened = await this.open(target, run.signal, { revision: opts.revision }).catch((err: unknown) => {
         // A checkout cut short by the abort fails with git's error; the caller asked for the abort, so say that.
         run.signal.throwIfAborted();
         throw err;
       });
-      run.signal.throwIfAborted();
-      const fold = new EngineEventFold({ mode: 'preview', onProgress: this.guard(target, opts.onEvent) });
-      let changeSummary;
-      try {
-        ({ changeSummary } = await stack.preview({ onEvent: (e) => fold.accept(e), signal: run.signal }));
-      } catch (err) {
-        run.signal.throwIfAborted();
-        if (isConcurrentUpdate(err)) throw this.conflict(target);
-        const redact = this.redactor([]);
-        const why = redact(fold.errorSummary() ?? commandFailureText(err));
-        this.options.log.warn({ stack: target.stack, err: redact(commandFailureText(err)) }, 'pulumi preview failed');
-        // Not an outage in the usual sense: the program or its providers refused. The hint carries their words.
-        throw new UnavailableError(`The preview of ${target.stack} failed.`, why);
-      }
-      const result: PreviewResult = {
-        counts: fold.counts(changeSummary),
-        changes: fold.changes(),
-        steps: fold.steps(),
-        durationMs: this.now() - startedAt,
-        ...(revision ? { revision } : {}),
-      };
-      this.options.log.info({ stack: target.stack, counts: result.counts, durationMs: result.durationMs, revision }, 'pulumi preview done');
-      return result;
+      return this.runPreview(target, opened, { signal: run.signal, onEvent: opts.onEvent, startedAt });
     });
+  }
+
+  /** Other code than the stack's branch tip, in a workspace made for this run and removed after it, come what may. */
+  private async previewCode(target: StackTarget, code: PreviewCode, opts: PreviewOptions): Promise<PreviewResult> {
+    opts.signal?.throwIfAborted();
+    const signal = opts.signal ?? new AbortController().signal;
+    const startedAt = this.now();
+    await this.assertCli();
+    const workspace = await this.options.source.prepareWorkspace(target, code, { signal }).catch((err: unknown) => {
+      signal.throwIfAborted();
+      throw err;
+    });
+    try {
+      const workDir = this.programDirOf(workspace);
+      signal.throwIfAborted();
+      await this.installFresh(target, workspace, workDir, signal);
+      signal.throwIfAborted();
+      const stack = await this.select(target, workDir);
+      return await this.runPreview(target, { stack, checkout: workspace }, { signal, onEvent: opts.onEvent, startedAt, code });
+    } catch (err) {
+      signal.throwIfAborted();
+      throw err;
+    } finally {
+      await workspace.dispose().catch((err: unknown) => this.options.log.warn({ stack: target.stack, root: workspace.root, err }, 'could not remove a preview workspace'));
+    }
+  }
+
+  private async runPreview(
+    target: StackTarget,
+    { stack, checkout }: { stack: AutomationStack; checkout: ProgramCheckout },
+    run: { signal: AbortSignal; onEvent?: (p: EngineProgress) => void; startedAt: number; code?: PreviewCode },
+  ): Promise<PreviewResult> {
+    run.signal.throwIfAborted();
+    const fold = new EngineEventFold({ mode: 'preview', onProgress: this.guard(target, run.onEvent) });
+    let changeSummary;
+    try {
+      ({ changeSummary } = await stack.preview({ onEvent: (e) => fold.accept(e), signal: run.signal }));
+    } catch (err) {
+      run.signal.throwIfAborted();
+      if (isConcurrentUpdate(err)) throw this.conflict(target);
+      const redact = this.redactor([]);
+      const why = redact(fold.errorSummary() ?? commandFailureText(err));
+      this.options.log.warn({ stack: target.stack, code: run.code, err: redact(commandFailureText(err)) }, 'pulumi preview failed');
+      // Not an outage in the usual sense: the program or its providers refused. The hint carries their words.
+      throw new UnavailableError(`The preview of ${target.stack} failed.`, why);
+    }
+    const { revision, baseRevision, headRevision } = checkout;
+    const result: PreviewResult = {
+      counts: fold.counts(changeSummary),
+      changes: fold.changes(),
+      steps: fold.steps(),
+      durationMs: this.now() - run.startedAt,
+      ...(revision ? { revision } : {}),
+      ...(baseRevision ? { baseRevision } : {}),
+      ...(headRevision ? { headRevision } : {}),
+    };
+    this.options.log.info(
+      { stack: target.stack, code: run.code, counts: result.counts, durationMs: result.durationMs, revision, baseRevision, headRevision },
+      'pulumi preview done',
+    );
+    return result;
   }
 
   up(target: StackTarget, opts: UpdateOptions = {}): Promise<UpdateResult> {
@@ -167,7 +212,7 @@ export class PulumiEngine implements InfraEngine {
         ...extra,
       });
 
-      let opened: { stack: AutomationStack; revision?: string };
+      let opened: { stack: AutomationStack; checkout: ProgramCheckout };
       try {
         opened = await this.open(target, run.signal, { revision: opts.revision });
       } catch (err) {
@@ -175,7 +220,8 @@ export class PulumiEngine implements InfraEngine {
         if (run.signal.aborted) return result('cancelled');
         throw err;
       }
-      const { stack, revision } = opened;
+      const { stack } = opened;
+      const { revision } = opened.checkout;
       if (run.signal.aborted) return result('cancelled', revision ? { revision } : {});
 
       const runOptions = { onEvent: (e: Parameters<typeof fold.accept>[0]) => fold.accept(e), signal: run.signal };
@@ -219,16 +265,32 @@ export class PulumiEngine implements InfraEngine {
     target: StackTarget,
     signal: AbortSignal,
     opts: { revision?: string; skipInstall?: boolean },
-  ): Promise<{ stack: AutomationStack; revision?: string }> {
-    const { automation, programDir, workspace } = this.options;
+  ): Promise<{ stack: AutomationStack; checkout: ProgramCheckout }> {
+    await this.assertCli();
+    const checkout = await this.options.source.prepare(target, { revision: opts.revision, signal });
+    const workDir = this.programDirOf(checkout);
+
+    if (checkout.staleDependencies && !opts.skipInstall) {
+      signal.throwIfAborted();
+      this.options.log.info({ stack: target.stack, workDir }, 'installing the infra program dependencies');
+      await this.pulumiInstall(workDir);
+      await checkout.staleDependencies.record();
+    }
+
+    return { stack: await this.select(target, workDir), checkout };
+  }
+
+  private async assertCli(): Promise<void> {
     try {
-      await automation.cliVersion();
+      await this.options.automation.cliVersion();
     } catch (err) {
       const reason = err instanceof PulumiCliUnavailableError ? err.reason : commandFailureText(err);
       throw new UnavailableError(`Pulumi is not available: ${reason}.`, PULUMI_INSTALL_HINT);
     }
+  }
 
-    const checkout = await this.options.source.prepare(target, { revision: opts.revision, signal });
+  private programDirOf(checkout: ProgramCheckout): string {
+    const { programDir } = this.options;
     const workDir = join(checkout.root, programDir);
     if (!PROJECT_FILES.some((f) => existsSync(join(workDir, f)))) {
       throw new NotFoundError(
@@ -236,26 +298,33 @@ export class PulumiEngine implements InfraEngine {
         'It needs a Pulumi.yaml there.',
       );
     }
+    return workDir;
+  }
 
-    if (checkout.staleDependencies && !opts.skipInstall) {
-      signal.throwIfAborted();
-      this.options.log.info({ stack: target.stack, workDir }, 'installing the infra program dependencies');
-      try {
-        await automation.installDependencies(workDir, workspace);
-      } catch (err) {
-        throw new UnavailableError(`Installing the infra program's dependencies failed.`, this.redactor([])(commandFailureText(err)));
-      }
-      await checkout.staleDependencies.record();
-    }
+  /** A workspace starts with no packages: Node ones from the lockfile, anything else through `pulumi install`. */
+  private async installFresh(target: StackTarget, workspace: ProgramWorkspace, workDir: string, signal: AbortSignal): Promise<void> {
+    const locked = lockedInstall(workspace.root, this.options.programDir);
+    this.options.log.info({ stack: target.stack, workDir, lockfile: locked?.lockfile }, 'installing the preview workspace dependencies');
+    if (locked) return this.options.installer(locked, { signal });
+    await this.pulumiInstall(workDir);
+  }
 
+  private async pulumiInstall(workDir: string): Promise<void> {
     try {
-      const stack = await automation.selectStack({ stackName: target.pulumiStack, workDir }, workspace);
-      return { stack, ...(checkout.revision ? { revision: checkout.revision } : {}) };
+      await this.options.automation.installDependencies(workDir, this.options.workspace);
+    } catch (err) {
+      throw new UnavailableError(`Installing the infra program's dependencies failed.`, this.redactor([])(commandFailureText(err)));
+    }
+  }
+
+  private async select(target: StackTarget, workDir: string): Promise<AutomationStack> {
+    try {
+      return await this.options.automation.selectStack({ stackName: target.pulumiStack, workDir }, this.options.workspace);
     } catch (err) {
       if (isStackNotFound(err)) {
         throw new NotFoundError(
           `Pulumi stack "${target.pulumiStack}" does not exist in the backend.`,
-          `Create it once with \`pulumi stack init ${target.pulumiStack}\` in ${programDir}/, or fix pulumiStack in cockpit.yml.`,
+          `Create it once with \`pulumi stack init ${target.pulumiStack}\` in ${this.options.programDir}/, or fix pulumiStack in cockpit.yml.`,
         );
       }
       throw new UnavailableError(`Pulumi could not open stack "${target.pulumiStack}".`, this.redactor([])(commandFailureText(err)));

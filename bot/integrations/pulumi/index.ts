@@ -2,11 +2,14 @@ import { isAbsolute, normalize, resolve, sep } from 'node:path';
 import type { Clock, Logger } from '../../../handlers/ports';
 import { localAutomation, type Automation } from './automation';
 import { execGit, GitCheckout, LocalDirectory, type GitRunner } from './checkout';
+import { execInstaller, type PackageInstaller } from './dependencies';
 import { PulumiEngine } from './engine';
+import { validateExtraNames } from './environment';
 
 /**
  * The Pulumi adapter: `InfraEngine` over the Automation API and the Pulumi CLI, running the infra repo's program
- * checked out per stack. Build it with `fromConfig`; tests swap the CLI for a scripted `Automation`.
+ * checked out per stack. Build it with `fromConfig`; tests swap the CLI for a scripted `Automation`. Importing it
+ * is cheap: the Automation API loads when a stack is first touched.
  */
 
 export type PulumiConfig = {
@@ -22,6 +25,11 @@ export type PulumiConfig = {
   workDir: string;
   /** The program's directory inside the repo, e.g. `infra`. */
   programDir: string;
+  /**
+   * `COCKPIT_ENGINE_ENV_ALLOW`: variables to pass to Pulumi, git and the package manager beyond the built-in
+   * allowlist (another provider's credentials, a private registry's token). Cockpit's own are refused.
+   */
+  extraEnvNames?: string[];
 };
 
 export type PulumiDeps = {
@@ -30,8 +38,13 @@ export type PulumiDeps = {
   git?: GitRunner;
   /** The Automation API seam; default: the Pulumi CLI found through `env`. */
   automation?: Automation;
+  /** Installs a preview workspace's packages from its lockfile; default: the package manager on PATH. */
+  installer?: PackageInstaller;
   clock?: Clock;
-  /** Where PATH, HOME and PULUMI_HOME come from, to find the CLI and git; default process.env. */
+  /**
+   * Where the CLI, git and the package manager are found (PATH, HOME, PULUMI_HOME) and what of it they may see
+   * (see environment.ts); default process.env.
+   */
   env?: NodeJS.ProcessEnv;
 };
 
@@ -55,10 +68,17 @@ export function fromConfig(config: PulumiConfig, deps: PulumiDeps = {}): PulumiE
   const env = deps.env ?? process.env;
   const log = (deps.log ?? silentLogger).child({ integration: 'pulumi' });
   const programDir = relativeProgramDir(config.programDir);
+  const extraEnvNames = validateExtraNames(config.extraEnvNames ?? []);
   const source =
     'localDir' in config.infraRepo
       ? new LocalDirectory(resolve(config.infraRepo.localDir))
-      : new GitCheckout({ url: config.infraRepo.url, workDir: resolve(config.workDir), programDir, git: deps.git ?? execGit({ env }), log });
+      : new GitCheckout({
+          url: config.infraRepo.url,
+          workDir: resolve(config.workDir),
+          programDir,
+          git: deps.git ?? execGit({ env, extraEnvNames }),
+          log,
+        });
 
   const envVars: Record<string, string> = {
     // The CLI otherwise asks pulumi.com for a newer version on every run.
@@ -68,7 +88,8 @@ export function fromConfig(config: PulumiConfig, deps: PulumiDeps = {}): PulumiE
   };
 
   return new PulumiEngine({
-    automation: deps.automation ?? localAutomation({ env }),
+    automation: deps.automation ?? localAutomation({ env, extraEnvNames }),
+    installer: deps.installer ?? execInstaller({ env, extraEnvNames }),
     source,
     programDir,
     workspace: { envVars, ...(config.secretsProvider ? { secretsProvider: config.secretsProvider } : {}) },
@@ -83,4 +104,7 @@ export { EngineEventFold } from './events';
 export { PULUMI_INSTALL_HINT, PulumiCliUnavailableError, locatePulumiBinary, localAutomation } from './automation';
 export type { Automation, AutomationRunOptions, AutomationStack, WorkspaceOptions } from './automation';
 export { GitCheckout, GitCommandError, LocalDirectory, execGit } from './checkout';
-export type { GitRunner, ProgramCheckout, ProgramSource } from './checkout';
+export type { GitRunner, ProgramCheckout, ProgramSource, ProgramWorkspace } from './checkout';
+export { execInstaller, lockedInstall } from './dependencies';
+export type { LockedInstall, PackageInstaller } from './dependencies';
+export { childEnvironment, isCockpitOwn } from './environment';

@@ -17,6 +17,30 @@ describe('FakeInfraEngine', () => {
     expect(await engine.preview(STAGING)).toMatchObject({ counts: { replace: 1 }, steps: 7, revision: 'abc1234' });
   });
 
+  it('records the code each preview ran, answers per code when scripted, and lets code previews run beside updates', async () => {
+    const engine = new FakeInfraEngine();
+    const head = 'a'.repeat(40);
+    engine.setPreview('staging', { counts: { create: 1, update: 0, replace: 0, delete: 0, same: 0 } });
+    engine.setPreview('staging', { counts: { create: 0, update: 2, replace: 0, delete: 0, same: 0 }, baseRevision: 'b'.repeat(40) }, { kind: 'pull_request', number: 7, headSha: head });
+
+    expect(await engine.preview(STAGING)).toMatchObject({ counts: { create: 1 } });
+    expect(await engine.preview(STAGING, { code: { kind: 'pull_request', number: 7, headSha: head } })).toMatchObject({
+      counts: { update: 2 },
+      baseRevision: 'b'.repeat(40),
+      headRevision: head,
+    });
+    expect(await engine.preview(STAGING, { code: { kind: 'branch', branch: 'main' } })).toMatchObject({ counts: { create: 1 } });
+    expect(engine.previewedCode('staging')).toEqual([undefined, { kind: 'pull_request', number: 7, headSha: head }, { kind: 'branch', branch: 'main' }]);
+
+    engine.holdUpdates = true;
+    const update = engine.up(STAGING);
+    await engine.nextUpdate();
+    await expect(engine.preview(STAGING)).rejects.toBeInstanceOf(ConflictError);
+    await expect(engine.preview(STAGING, { code: { kind: 'branch', branch: 'main' } })).resolves.toBeDefined();
+    engine.runningUpdate('staging')!.succeed();
+    await update;
+  });
+
   it('holds updates open so intermediate progress can be observed, then finishes them', async () => {
     const engine = new FakeInfraEngine();
     engine.holdUpdates = true;
