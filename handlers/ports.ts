@@ -706,3 +706,54 @@ export interface MergeQueue {
   /** The stacks that have merges waiting. */
   stacks(): Promise<string[]>;
 }
+
+/** An on-call level: L1 support, L2, L3 infra (the owner of the Pulumi code). */
+export type OnCallLevel = 'L1' | 'L2' | 'L3';
+
+/** Who is on call, as the schedules (rotations, overrides, swaps) resolve it. */
+export interface OnCallDirectory {
+  /** The people (Slack ids) on call at `level` at `at` (default now); empty when nobody is. */
+  onCall(level: OnCallLevel, at?: Date): Promise<string[]>;
+}
+
+/** Why a page was raised: what its acknowledgement and resolution are about. */
+export interface PageSource {
+  kind: 'manual' | 'alert' | 'incident' | 'drill' | 'ticket' | 'heartbeat';
+  /** The thing paged about: an alert group id, `INC-12`, a drill's request id, a ticket's topic id. */
+  ref: string;
+}
+
+/** Pages people and escalates until someone acknowledges (handlers/page.ts); other capabilities call it. */
+export interface Pager {
+  /** Raises a page through the escalation policy; raising it again for the same source while open adds nothing. */
+  page(request: {
+    target: { kind: 'level'; level: OnCallLevel } | { kind: 'user'; userId: string };
+    summary: string;
+    source: PageSource;
+    /** Who raised it: a member's Slack id, or `scheduler` / `alertmanager`. */
+    raisedBy: string;
+    requestId: string;
+  }): Promise<{ pageId: string; created: boolean }>;
+}
+
+/** An Alertmanager alert group as other capabilities see it (the incident a person declares from it). */
+export interface AlertGroupSummary {
+  id: string;
+  /** The cluster label, e.g. `cockpit-prod`, and the stack it maps to. */
+  cluster: string;
+  stack?: string;
+  alertname: string;
+  severity: string;
+  status: 'firing' | 'resolved';
+  /** The labels common to the group. */
+  labels: Record<string, string>;
+  summary?: string;
+  startsAt: Date;
+  customerImpact: boolean;
+  /** Slack ids of the people who acknowledged or were paged for it. */
+  responders: string[];
+}
+
+export interface AlertGroupDirectory {
+  get(id: string): Promise<AlertGroupSummary | undefined>;
+}

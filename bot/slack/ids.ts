@@ -13,4 +13,6 @@ export const ACTIONS = {
   environmentKeep: 'environment.keep',
   environmentDown: 'environment.down',
   environmentDownCancel: 'environment.down_cancel',
+  /** On an alert group's message (the on-call capability posts it); the incidents capability handles it. Value: the group id. */
+  alertDeclareIncident: 'alert.declare_incident',
 } as const;
