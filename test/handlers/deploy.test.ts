@@ -128,16 +128,107 @@ describe('Deployer', () => {
       await running;
     });
 
-    test('two presses of Deploy at once start one run', async () => {
+    test('two presses of Deploy at once: one run, its lock held to the end, the other told "already running"', async () => {
       engine.holdUpdates = true;
       const plan = await deployer.preview('staging', meta(alice));
-      const a = deployer.confirm(plan.id, meta(alice));
-      const b = deployer.confirm(plan.id, meta(bob)).catch((e: unknown) => e);
+      // Both presses read the plan as waiting before either moves it: the race the atomic transition settles.
+      const presses = [deployer.confirm(plan.id, meta(alice)), deployer.confirm(plan.id, meta(bob))].map((p) => p.then((v) => ({ ok: v }), (e: unknown) => ({ err: e })));
       const update = await engine.nextUpdate();
-      expect(await b).toBeInstanceOf(ConflictError);
+      const loser = await Promise.race(presses);
+      expect('err' in loser && loser.err).toEqual(new ConflictError('This deploy is already running.', `ref ${plan.id}`));
+      // The loser released nothing: the winner's lock is there through more heartbeats than the loser took.
+      await new Promise((r) => setTimeout(r, 40));
+      expect(await store.locks.get('staging')).toMatchObject({ requestId: plan.id, purpose: 'deploy' });
+      expect(update.cancelRequested).toBe(false);
       update.succeed();
-      await a;
+      const results = await Promise.all(presses);
+      expect(results.filter((r) => 'ok' in r)).toHaveLength(1);
       expect(engine.updates).toHaveLength(1);
+      expect((await plans.get(plan.id))?.status).toBe('succeeded');
+      expect(await store.locks.get('staging')).toBeUndefined();
+    });
+
+    test('two presses of Approve at once: one run', async () => {
+      engine.holdUpdates = true;
+      const plan = await deployer.preview('prod', meta(bob));
+      await deployer.confirm(plan.id, meta(bob));
+      const presses = [deployer.approve(plan.id, meta(alice)), deployer.approve(plan.id, meta(carol))].map((p) => p.then(() => 'ran', (e: unknown) => (e as Error).message));
+      const update = await engine.nextUpdate();
+      expect(await Promise.race(presses)).toBe('This deploy is already running.');
+      update.succeed();
+      expect((await Promise.all(presses)).sort()).toEqual(['This deploy is already running.', 'ran']);
+      expect(engine.updates).toHaveLength(1);
+    });
+
+    test('what runs is what was previewed: an older preview confirmed after a newer deploy is refused, not rolled back to', async () => {
+      const p1 = await deployer.preview('staging', meta(alice)); // at abc123
+      clock.advance(60_000);
+      engine.setPreview('staging', { counts: { create: 0, update: 1, replace: 0, delete: 0, same: 22 }, changes: [deploymentUpdate], steps: 23, revision: 'bbb999' });
+      const p2 = await deployer.preview('staging', meta(bob));
+      clock.advance(60_000);
+      await deployer.confirm(p2.id, meta(bob));
+      clock.advance(60_000);
+      const err = await deployer.confirm(p1.id, meta(alice)).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ConflictError);
+      expect((err as ConflictError).message).toBe(`staging changed since this preview: Bob deployed it (succeeded) with ref ${p2.id} at bbb999.`);
+      expect(engine.updates.map((u) => u.options.revision)).toEqual(['bbb999']);
+      expect((await plans.get(p1.id))?.status).toBe('expired');
+      const [expired] = await store.audit.query({ action: 'deploy.expire' });
+      expect(expired).toMatchObject({ detail: { planId: p1.id, why: `superseded by ${p2.id}` } });
+    });
+
+    test('a deploy that finishes between a press and its lock is caught under the lock', async () => {
+      const p1 = await deployer.preview('staging', meta(alice));
+      clock.advance(1000);
+      const p2 = await deployer.preview('staging', meta(bob));
+      // p1's press passes the policy; before it gets the lock, another replica runs p2 to the end.
+      const acquire = store.locks.acquire.bind(store.locks);
+      store.locks.acquire = async (request) => {
+        store.locks.acquire = acquire;
+        await plans.transition(p2.id, ['awaiting_confirmation'], 'running');
+        clock.advance(1000);
+        await plans.transition(p2.id, ['running'], 'succeeded', { result: { outcome: 'succeeded', durationMs: 1, counts: { create: 0, update: 1, replace: 0, delete: 0, same: 0 }, outputs: {}, logTail: [] } });
+        return acquire(request);
+      };
+      await expect(deployer.confirm(p1.id, meta(alice))).rejects.toThrow(`staging changed since this preview: Bob deployed it (succeeded) with ref ${p2.id} at abc123.`);
+      expect(engine.updates).toHaveLength(0);
+      expect((await plans.get(p1.id))?.status).toBe('expired');
+      expect(await store.locks.get('staging')).toBeUndefined();
+    });
+
+    test('the store refusing the record after a successful update is reported, not hidden', async () => {
+      const plan = await deployer.preview('staging', meta(alice));
+      const transition = plans.transition.bind(plans);
+      plans.transition = async (id, from, to, patch) => {
+        if (to === 'succeeded') throw new Error('database is locked');
+        return transition(id, from, to, patch);
+      };
+      const outcome = await deployer.confirm(plan.id, meta(alice));
+      expect(outcome).toMatchObject({ kind: 'finished', result: { outcome: 'succeeded' }, recordingFailed: 'database is locked', plan: { status: 'succeeded' } });
+    });
+
+    test('at start-up, plans a dead replica left running are marked failed; one whose lock lives is left alone', async () => {
+      const orphan = await plans.create({ ...(await deployer.preview('staging', meta(alice))), status: 'running', id: 'r-orphan' });
+      const live = await plans.create({ ...orphan, id: 'r-live', stack: 'prod' });
+      await store.locks.acquire({ stack: 'prod', holder: alice.id, purpose: 'deploy', requestId: live.id, owner: 'replica-b' });
+      const fixed = await deployer.reconcile();
+      expect(fixed.map((p) => p.id)).toEqual(['r-orphan']);
+      expect(await plans.get('r-orphan')).toMatchObject({ status: 'failed', result: { error: expect.stringContaining('Interrupted: the replica running it stopped') } });
+      expect((await plans.get('r-live'))?.status).toBe('running');
+      // Breaking that lock once it is stale ends its plan too: nobody is left to finish it.
+      clock.advance(6 * 60_000);
+      await deployer.breakLock('prod', 'replica-b is gone', meta(carol));
+      expect((await plans.get('r-live'))?.status).toBe('failed');
+    });
+
+    test('old finished plans are purged; waiting and running ones never', async () => {
+      const done = await deployer.preview('staging', meta(alice));
+      await deployer.confirm(done.id, meta(alice));
+      const waiting = await deployer.preview('prod', meta(alice));
+      clock.advance(91 * 86_400_000);
+      expect(await deployer.purge(90)).toBe(1);
+      expect(await plans.get(done.id)).toBeUndefined();
+      expect(await plans.get(waiting.id)).toBeDefined();
     });
 
     test('a failed update is an outcome, recorded; the lock is released', async () => {
@@ -186,6 +277,32 @@ describe('Deployer', () => {
       const plan = await deployer.preview('prod', meta(bob));
       await deployer.confirm(plan.id, meta(alice));
       await expect(deployer.approve(plan.id, meta(alice))).rejects.toThrow(/You confirmed this deploy, so you cannot approve it/);
+    });
+  });
+
+  describe('identities off Slack', () => {
+    const consoleAlice: Actor = { id: alice.id, name: 'Alice', via: 'console', as: 'mallory' };
+    const cliCarol: Actor = { id: carol.id, name: 'Carol', via: 'cli', as: 'deploy' };
+
+    test('the console deploys what needs no second person, recorded as who typed for whom', async () => {
+      const plan = await deployer.preview('staging', meta(consoleAlice));
+      const outcome = await deployer.confirm(plan.id, meta(consoleAlice));
+      expect(outcome.plan.status).toBe('succeeded');
+      const [start] = await store.audit.query({ action: 'deploy.start' });
+      expect(start).toMatchObject({ actor: 'console:mallory for U0ALICE001' });
+    });
+
+    test('no terminal approves, overrides a freeze or breaks a lock: that is what Slack vouches for', async () => {
+      const plan = await deployer.preview('prod', meta(bob));
+      await deployer.confirm(plan.id, meta(bob));
+      await expect(deployer.approve(plan.id, meta(cliCarol))).rejects.toThrow('From the cli, you act for Carol on your word alone: approving, overriding a freeze and breaking a lock need Slack.');
+      await expect(deployer.preview('prod', meta(consoleAlice), { freezeOverrideReason: 'hotfix' })).rejects.toBeInstanceOf(NotAllowedError);
+      await store.locks.acquire({ stack: 'staging', holder: bob.id, purpose: 'deploy', requestId: 'r-stuck', owner: 'gone' });
+      clock.advance(6 * 60_000);
+      await expect(deployer.breakLock('staging', 'stuck', meta(cliCarol))).rejects.toBeInstanceOf(NotAllowedError);
+      expect(engine.updates).toHaveLength(0);
+      const refused = (await store.audit.query({ outcomes: ['refused'] })).filter((e) => e.action.startsWith('policy.'));
+      expect(refused.map((e) => `${e.action} ${e.actor}`).sort()).toEqual(['policy.approve cli:deploy for U0CAROL001', 'policy.break_lock cli:deploy for U0CAROL001', 'policy.override_freeze console:mallory for U0ALICE001']);
     });
   });
 
