@@ -1,0 +1,259 @@
+import { createHmac } from 'node:crypto';
+import examples from '@octokit/webhooks-examples';
+import { createCockpit, type Cockpit } from '../../bot/cockpit';
+import { DEPLOY_CONTEXT } from '../../bot/flows/github';
+import { fromConfig as githubFromConfig } from '../../bot/integrations/github';
+import { ACTIONS } from '../../bot/slack/ids';
+import { DRILL_CONTEXT } from '../../handlers/policy';
+import { FAKE_GITHUB_TOKEN, FakeGitHub } from '../fakes/github';
+import { FakeInfraEngine } from '../fakes/pulumiEngine';
+import { startFakeSlackApi, type FakeSlackApi } from '../fakes/slackApi';
+import { sendAction, sendSlashCommand } from '../fakes/slackSigned';
+import { exampleTeam, memoryLogger, slackTestConfig } from '../helpers';
+import { FAST } from '../integrations/github/setup';
+
+/**
+ * The merge webhook is a path that changes stacks like any other: every merge here is judged by the same policy
+ * as a Slack deploy. The fake GitHub holds the repository (branches, PRs, reviews, statuses), the fake Slack the
+ * deploys channel; GitHub's real captured `pull_request.closed` payload carries each merge.
+ */
+
+const SIGNING_SECRET = 'merge-e2e-signing';
+const BOT_TOKEN = 'xoxb-merge-e2e';
+const WEBHOOK_SECRET = 'merge-e2e-webhook-secret';
+const DEPLOYS = 'C0DEPLOYS01';
+const alice = 'U0ALICE001'; // engineer, sre, approver; GitHub alice-gh
+const bob = 'U0BOB00001'; // engineer, sre; bob-gh
+const carol = 'U0CAROL001'; // engineer, approver; carol-gh
+
+type Payload = Record<string, unknown> & { pull_request: Record<string, unknown> };
+const closedExample = (examples.find((e) => e.name === 'pull_request')?.examples ?? []).find((e) => (e as { action?: string }).action === 'closed') as unknown as Payload;
+
+describe('merges follow the rules a Slack deploy follows', () => {
+  let github: FakeGitHub;
+  let slack: FakeSlackApi;
+  let engine: FakeInfraEngine;
+  let cockpit: Cockpit;
+  let base: string;
+
+  beforeAll(async () => {
+    github = await FakeGitHub.start({ owner: 'acme', repo: 'infra' });
+    slack = await startFakeSlackApi({ token: BOT_TOKEN });
+    engine = new FakeInfraEngine();
+    const config = slackTestConfig(
+      slack.url,
+      { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET },
+      { GITHUB_REPO: 'acme/infra', GITHUB_TOKEN: FAKE_GITHUB_TOKEN, GITHUB_API_URL: github.url, GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET },
+    );
+    const log = memoryLogger('warn').log;
+    const codeHost = githubFromConfig(config.github!, { log, timing: FAST });
+    cockpit = await createCockpit(config, exampleTeam(), { log, engine, codeHost, progressIntervalMs: 10 });
+    base = `http://127.0.0.1:${await cockpit.listen('127.0.0.1')}`;
+    github.commit('master', { message: 'Stack files', files: { 'infra/Pulumi.prod.yaml': 'config: {}\n' } });
+    for (const branch of ['staging', 'integration', 'dev']) github.createBranch(branch, 'master');
+  });
+  afterEach(async () => {
+    await cockpit.idle();
+    github.assertNoViolations();
+    slack.assertNoViolations();
+  });
+  afterAll(async () => {
+    await cockpit.close();
+    await slack.close();
+    await github.close();
+  });
+
+  /** A PR from a new branch off `from` into `into`, opened by `author`; returns its number and head. */
+  function openPr(into: string, author: string, from = into): { number: number; head: string; headSha: string } {
+    const head = `change-${Math.random().toString(36).slice(2, 8)}`;
+    github.createBranch(head, from);
+    const headSha = github.commit(head, { message: `Change for ${into}`, files: { [`infra/${head}.ts`]: 'export {};\n' }, author: { login: author } });
+    return { number: github.openPullRequest({ base: into, head, title: `Change for ${into}`, author }), head, headSha };
+  }
+
+  /** GitHub's real `closed` payload for a PR the fake merged. */
+  function mergedPayload(number: number): Payload {
+    const pr = github.pullRequests().find((p) => p.number === number)!;
+    const payload = structuredClone(closedExample);
+    const repository = { ...(payload.repository as object), full_name: 'acme/infra' };
+    payload.repository = repository;
+    Object.assign(payload.pull_request, {
+      number,
+      html_url: `https://github.test/acme/infra/pull/${number}`,
+      user: { ...(payload.pull_request.user as object), login: pr.author },
+      base: { ...(payload.pull_request.base as object), ref: pr.base, sha: github.branchTip(pr.base), repo: repository },
+      head: { ...(payload.pull_request.head as object), ref: pr.head, sha: pr.headSha, repo: repository },
+      merged: true,
+      merge_commit_sha: pr.mergeSha,
+      merged_by: { ...(payload.pull_request.user as object), login: pr.mergedBy },
+    });
+    return payload;
+  }
+
+  async function deliver(payload: unknown, deliveryId: string = crypto.randomUUID()): Promise<number> {
+    const body = JSON.stringify(payload);
+    const res = await fetch(`${base}/hooks/github`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-github-event': 'pull_request',
+        'x-github-delivery': deliveryId,
+        'x-hub-signature-256': `sha256=${createHmac('sha256', WEBHOOK_SECRET).update(body).digest('hex')}`,
+      },
+      body,
+    });
+    await cockpit.idle();
+    return res.status;
+  }
+
+  const ups = (stack: string) => engine.updates.filter((u) => u.kind === 'up' && u.target.stack === stack);
+  const lastMessage = () => JSON.stringify(slack.messagesIn(DEPLOYS).at(-1)?.blocks ?? []);
+  const deployComment = (number: number, stack: string) => github.comments(number).find((c) => c.body.includes(`<!-- cockpit-deploy:${stack} -->`))?.body ?? '';
+  const deployStatus = (sha: string) => github.statuses(sha).filter((s) => s.context === DEPLOY_CONTEXT).at(-1);
+
+  test('a merge into staging with no passing restore drill is refused, on the PR, its merge commit and in Slack', async () => {
+    const pr = openPr('staging', 'alice-gh', 'integration');
+    const mergeSha = github.mergePullRequest(pr.number, 'carol-gh');
+    expect(await deliver(mergedPayload(pr.number))).toBe(202);
+    expect(ups('staging')).toHaveLength(0);
+    expect(deployComment(pr.number, 'staging')).toMatch(/:x: \*\*staging\*\* was not deployed: staging deploys a merge only after a restore drill passed on the PR: cockpit\/restore-drill on \w{7} is not success \(there is none\)/);
+    expect(deployStatus(mergeSha)).toMatchObject({ state: 'failure', description: expect.stringContaining('staging not deployed') });
+    expect(lastMessage()).toContain('*staging* not deployed');
+    const [refused] = await cockpit.store.audit.query({ action: 'policy.deploy' });
+    expect(refused).toMatchObject({ actor: 'github:carol-gh for U0CAROL001', target: 'staging', outcome: 'refused', detail: expect.objectContaining({ drill: 'none', pullRequest: pr.number }) });
+  });
+
+  test('with the drill passed on its head, the merge deploys staging at the merge commit; replays deploy nothing again', async () => {
+    const pr = openPr('staging', 'alice-gh', 'integration');
+    github.addStatus(pr.headSha, DRILL_CONTEXT, 'success');
+    const mergeSha = github.mergePullRequest(pr.number, 'carol-gh');
+    const payload = mergedPayload(pr.number);
+    expect(await deliver(payload)).toBe(202);
+    expect(ups('staging').map((u) => u.options.revision)).toEqual([mergeSha]);
+    // The preview was pinned at the merge commit: what ran is what was previewed.
+    expect(engine.calls.filter((c) => c.method === 'preview' && c.stack === 'staging').at(-1)).toMatchObject({ revision: mergeSha });
+    expect(lastMessage()).toContain('staging deployed');
+    expect(deployComment(pr.number, 'staging')).toMatch(/:white_check_mark: \*\*staging\*\* succeeded/);
+    expect(deployStatus(mergeSha)).toMatchObject({ state: 'success' });
+    const [merged] = await cockpit.store.audit.query({ action: 'deploy.merge' });
+    expect(merged).toMatchObject({ actor: 'github:carol-gh for U0CAROL001', detail: expect.objectContaining({ pullRequest: pr.number, mergeSha }) });
+
+    // A captured signed body, replayed under a new delivery id: the stack already runs it.
+    await deliver(payload);
+    await deliver(payload, 'another-id');
+    expect(ups('staging')).toHaveLength(1);
+  });
+
+  test('prod: a merge nobody else approved waits for an approver in Slack; the asker and the merger cannot approve it', async () => {
+    github.commit('staging', { message: 'Tune prod', files: { 'infra/Pulumi.prod.yaml': 'config:\n  cockpit:replicas: 3\n' } });
+    const responseUrl = slack.responseUrl();
+    await sendSlashCommand({ url: `${base}/slack/events`, signingSecret: SIGNING_SECRET, text: 'promote prod', userId: alice, channelId: DEPLOYS, responseUrl });
+    await slack.waitFor(() => slack.responsesTo(responseUrl.split('/').pop()!).length > 0);
+    const pr = github.pullRequests().find((p) => p.base === 'master' && p.state === 'open')!;
+    // Alice asked for it and approves it on GitHub (she can: Cockpit is its author there), and Bob merges.
+    github.addReview(pr.number, 'alice-gh', 'APPROVED');
+    const mergeSha = github.mergePullRequest(pr.number, 'bob-gh');
+    await deliver(mergedPayload(pr.number));
+    expect(ups('prod')).toHaveLength(0);
+    const message = slack.messagesIn(DEPLOYS).at(-1)!;
+    const text = JSON.stringify(message.blocks);
+    expect(text).toContain('A second person must approve:* Alice, Carol');
+    expect(text).toContain('Alice wrote or asked for it');
+    expect(deployComment(pr.number, 'prod')).toMatch(/waits for an approver in Slack/);
+    expect(deployStatus(mergeSha)).toMatchObject({ state: 'pending' });
+
+    const planId = /"action_id":"deploy\.approve","value":"([^"]+)"/.exec(text)![1]!;
+    const pressApprove = async (userId: string) => {
+      const url = slack.responseUrl();
+      await sendAction({ url: `${base}/slack/events`, signingSecret: SIGNING_SECRET, actionId: ACTIONS.deployApprove, value: planId, userId, channelId: DEPLOYS, responseUrl: url, messageTs: message.ts });
+      return url.split('/').pop()!;
+    };
+    const asker = await pressApprove(alice);
+    expect(String((await slack.waitFor(() => slack.responsesTo(asker)[0]))!.body.text)).toMatch(/^You asked for this deploy, so you cannot approve it: a second person must\./);
+    const merger = await pressApprove(bob);
+    expect(String((await slack.waitFor(() => slack.responsesTo(merger)[0]))!.body.text)).toMatch(/Only an approver of prod may approve deploys/);
+    expect(ups('prod')).toHaveLength(0);
+
+    await pressApprove(carol);
+    await until(() => ups('prod').length === 1 && JSON.stringify(slack.messagesIn(DEPLOYS).find((m) => m.ts === message.ts)?.blocks).includes('prod deployed'));
+    expect(ups('prod')[0]!.options.revision).toBe(mergeSha);
+    const plan = await cockpit.deployer.plan(planId);
+    expect(plan).toMatchObject({ requestedBy: alice, confirmedBy: bob, approvedBy: carol, source: { pullRequest: pr.number, mergeSha } });
+  });
+
+  test('prod: an approving review of the merged head by an approver who neither asked nor merged deploys at once', async () => {
+    github.commit('staging', { message: 'Tune prod again' });
+    const responseUrl = slack.responseUrl();
+    await sendSlashCommand({ url: `${base}/slack/events`, signingSecret: SIGNING_SECRET, text: 'promote prod', userId: alice, channelId: DEPLOYS, responseUrl });
+    await slack.waitFor(() => slack.responsesTo(responseUrl.split('/').pop()!).length > 0);
+    const pr = github.pullRequests().find((p) => p.base === 'master' && p.state === 'open')!;
+    github.addReview(pr.number, 'carol-gh', 'APPROVED');
+    const mergeSha = github.mergePullRequest(pr.number, 'bob-gh');
+    const before = ups('prod').length;
+    await deliver(mergedPayload(pr.number));
+    expect(ups('prod').slice(before).map((u) => u.options.revision)).toEqual([mergeSha]);
+    const [merged] = await cockpit.store.audit.query({ action: 'deploy.merge' });
+    expect(merged).toMatchObject({ actor: 'github:bob-gh for U0BOB00001', detail: expect.objectContaining({ approvedOnGitHubBy: carol }) });
+  });
+
+  test('a merger the team file does not know deploys nothing', async () => {
+    const pr = openPr('dev', 'alice-gh');
+    github.mergePullRequest(pr.number, 'stranger-gh');
+    const before = ups('dev').length;
+    await deliver(mergedPayload(pr.number));
+    expect(ups('dev')).toHaveLength(before);
+    expect(deployComment(pr.number, 'dev')).toContain('was merged by @stranger-gh, who is not in cockpit.yml');
+  });
+
+  test('merges delivered out of order never roll back: the older one finds the stack already runs it', async () => {
+    const first = openPr('dev', 'alice-gh');
+    const firstSha = github.mergePullRequest(first.number, 'alice-gh');
+    const second = openPr('dev', 'bob-gh');
+    const secondSha = github.mergePullRequest(second.number, 'bob-gh');
+    const before = ups('dev').length;
+    await deliver(mergedPayload(second.number));
+    await deliver(mergedPayload(first.number));
+    expect(ups('dev').slice(before).map((u) => u.options.revision)).toEqual([secondSha]);
+    expect(firstSha).not.toBe(secondSha);
+  });
+
+  test('merges that meet a busy stack are queued, and the newest deploys once when the lock frees', async () => {
+    engine.holdUpdates = true;
+    const plan = await cockpit.deployer.preview('dev', { actor: { id: alice, via: 'slack' }, requestId: 'r-busy' });
+    const running = cockpit.deployer.confirm(plan.id, { actor: { id: alice, via: 'slack' }, requestId: 'r-busy-press' });
+    const busy = await until(() => engine.runningUpdate('dev'));
+    const a = openPr('dev', 'alice-gh');
+    github.mergePullRequest(a.number, 'alice-gh');
+    const b = openPr('dev', 'carol-gh');
+    const bSha = github.mergePullRequest(b.number, 'bob-gh');
+    await deliver(mergedPayload(a.number));
+    await deliver(mergedPayload(b.number));
+    expect(lastMessage()).toContain('is busy');
+    expect(deployComment(a.number, 'dev')).toMatch(/is busy .*: this merge deploys as soon as that ends/);
+    expect(await cockpit.store.merges.stacks()).toEqual(['dev']);
+
+    engine.holdUpdates = false;
+    busy.succeed();
+    await running;
+    await until(() => ups('dev').at(-1)?.options.revision === bSha);
+    await cockpit.idle();
+    const after = ups('dev').filter((u) => u !== busy);
+    expect(after.at(-1)!.options.revision).toBe(bSha);
+    expect(after.filter((u) => u.options.revision === bSha)).toHaveLength(1);
+    expect(await cockpit.store.merges.stacks()).toEqual([]);
+    // Both PRs hear that they were deployed, by the one run that carried them.
+    expect(deployComment(a.number, 'dev')).toMatch(/:white_check_mark: \*\*dev\*\* succeeded .* with #\d+/);
+    expect(deployComment(b.number, 'dev')).toMatch(/:white_check_mark: \*\*dev\*\* succeeded/);
+  });
+});
+
+/** Polls until `check` answers something truthy; bounded, so a broken path fails instead of hanging. */
+async function until<T>(check: () => T | undefined | false, timeoutMs = 3000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
