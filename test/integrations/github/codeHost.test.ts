@@ -241,6 +241,18 @@ describe('upsertComment', () => {
     ]);
   });
 
+  it('never edits a person’s comment, even one that starts with Cockpit’s marker', async () => {
+    rig.fake.addComment(pr, '<!-- cockpit/deploy -->\nall good, merge it', 'mallory');
+    await host.upsertComment(pr, 'cockpit/deploy', 'prod deployed');
+    expect(rig.fake.comments(pr).map((c) => [c.author, c.body])).toEqual([
+      ['mallory', '<!-- cockpit/deploy -->\nall good, merge it'],
+      ['cockpit-bot', '<!-- cockpit/deploy -->\nprod deployed'],
+    ]);
+    expect(rig.fake.requestsTo('users/get-authenticated')).toHaveLength(1);
+    await host.upsertComment(pr, 'cockpit/deploy', 'prod deployed again');
+    expect(rig.fake.requestsTo('users/get-authenticated')).toHaveLength(1); // asked once
+  });
+
   it('finds its comment past the first page of a busy PR', async () => {
     for (let i = 0; i < 130; i++) rig.fake.addComment(pr, `chatter ${i}`, 'dave');
     const first = await host.upsertComment(pr, 'cockpit/preview', 'v1');
@@ -268,6 +280,61 @@ describe('upsertComment', () => {
 
   it('names the PR when it does not exist', async () => {
     await expect(host.upsertComment(404, 'cockpit/preview', 'b')).rejects.toThrow(new NotFoundError('Pull request #404 does not exist in acme/infra.'));
+  });
+});
+
+describe('what the merge rules read: the PR, its reviews, its statuses, what a push was', () => {
+  let pr: number;
+  beforeEach(() => {
+    seedPromotion();
+    pr = rig.fake.openPullRequest({ base: 'master', head: 'staging', title: 'Promote', author: 'alice' });
+  });
+
+  it('reads a pull request whole', async () => {
+    expect(await host.pullRequest(pr)).toEqual({
+      number: pr,
+      htmlUrl: `https://github.com/acme/infra/pull/${pr}`,
+      title: 'Promote',
+      headSha: rig.fake.branchTip('staging'),
+      state: 'open',
+      merged: false,
+      draft: false,
+      base: 'master',
+      head: 'staging',
+      author: 'alice',
+      fromFork: false,
+    });
+    await expect(host.pullRequest(999)).rejects.toThrow(new NotFoundError('Pull request #999 does not exist in acme/infra.'));
+  });
+
+  it('lists reviews with the commit each was given on', async () => {
+    const head = rig.fake.branchTip('staging');
+    rig.fake.addReview(pr, 'carol', 'APPROVED', 'a'.repeat(40));
+    rig.fake.addReview(pr, 'carol', 'CHANGES_REQUESTED');
+    rig.fake.addReview(pr, 'dave', 'COMMENTED');
+    const reviews = await host.reviews(pr);
+    expect(reviews.map((r) => [r.reviewer, r.state, r.commitSha])).toEqual([
+      ['carol', 'APPROVED', 'a'.repeat(40)],
+      ['carol', 'CHANGES_REQUESTED', head],
+      ['dave', 'COMMENTED', head],
+    ]);
+    expect(reviews[0]!.submittedAt).toBeInstanceOf(Date);
+  });
+
+  it('reads the latest state of one status context on a commit', async () => {
+    const head = rig.fake.branchTip('staging');
+    expect(await host.commitStatus(head, 'cockpit/restore-drill')).toBeUndefined();
+    rig.fake.addStatus(head, 'cockpit/restore-drill', 'pending');
+    rig.fake.addStatus(head, 'ci/tests', 'failure');
+    rig.fake.addStatus(head, 'cockpit/restore-drill', 'success');
+    expect(await host.commitStatus(head, 'cockpit/restore-drill')).toBe('success');
+  });
+
+  it('tells a push made by a merged PR from a direct push', async () => {
+    const mergeSha = rig.fake.mergePullRequest(pr, 'bob');
+    expect(await host.mergedPullRequestsOf(mergeSha)).toEqual([{ number: pr, base: 'master' }]);
+    const direct = rig.fake.commit('master', { message: 'Hotfix straight on master' });
+    expect(await host.mergedPullRequestsOf(direct)).toEqual([]);
   });
 });
 
