@@ -1,7 +1,7 @@
 import { nextTransition, scheduledState, type Availability } from './availability';
 import { ConflictError, InputError, isCockpitError, NotFoundError, UnavailableError } from './errors';
 import { describeActor, kindOf, type Policy, type RequestMeta, type StackKind } from './policy';
-import type { AuditLog, AuditOutcome, Clock, EngineProgress, Environment, Environments, InfraEngine, StackLock, StackLocks, StackTarget, UpdateResult } from './ports';
+import type { AuditLog, AuditOutcome, Clock, EngineProgress, Environment, Environments, InfraEngine, PreviewResult, StackLock, StackLocks, StackTarget, UpdateResult } from './ports';
 import { describeLock, withStackLock, type Locked } from './stackLock';
 import type { Team } from './team';
 
@@ -50,6 +50,8 @@ export interface EnvironmentTiming {
   keepMinutes: number;
   /** After a failed tear-down of an ephemeral stack, when the sweep tries again. */
   retryAfterMinutes: number;
+  /** How long a `/cockpit down` confirmation may be pressed. */
+  downConfirmationMinutes: number;
   heartbeatMs: number;
 }
 
@@ -60,6 +62,7 @@ export const DEFAULT_ENVIRONMENT_TIMING: EnvironmentTiming = {
   minimumNoticeMinutes: 5,
   keepMinutes: 2 * 60,
   retryAfterMinutes: 60,
+  downConfirmationMinutes: 10,
   heartbeatMs: 30_000,
 };
 
@@ -121,6 +124,22 @@ export class EnvironmentKeeper {
     if (verb === 'up' && ttlMinutes !== undefined) this.mustBeValidTtl(stack, ttlMinutes);
     await this.deps.policy.mayChangeEnvironment(verb, stack, meta);
     await this.mustHaveEngine();
+  }
+
+  /** What `/cockpit down` would delete, for the confirmation a person reads: the tear-down's own checks first. */
+  async previewDown(stack: string, meta: RequestMeta): Promise<PreviewResult> {
+    await this.assertMay('down', stack, meta);
+    return this.deps.engine.previewDestroy(this.target(stack));
+  }
+
+  /** How long a tear-down's confirmation may be pressed: what it listed may not be what the stack holds later. */
+  get downConfirmationMinutes(): number {
+    return this.timing.downConfirmationMinutes;
+  }
+
+  /** Cancel pressed on a tear-down's confirmation. */
+  async mayCancelDown(stack: string, askedBy: string, meta: RequestMeta): Promise<void> {
+    await this.deps.policy.mayCancelTearDown(stack, askedBy, meta);
   }
 
   /** `/cockpit up <stack> [--ttl]`: brings an ephemeral stack up for a while, or extends it when it is up. */

@@ -332,6 +332,13 @@ export class Policy {
     await this.enforce(judgeByRole(this.deps.team, meta.actor, 'cancel_plan', plan.stack, { requestedBy: plan.requestedBy }), 'cancel_plan', plan.stack, meta, { planId: plan.id });
   }
 
+  /** Cancel pressed on a tear-down's confirmation: its asker, a deployer or an approver of the stack. */
+  async mayCancelTearDown(stack: string, askedBy: string, meta: RequestMeta): Promise<void> {
+    this.stack(stack);
+    const verdict = judgeByRole(this.deps.team, meta.actor, 'cancel_plan', stack, { requestedBy: askedBy });
+    await this.enforce(verdict.allowed ? verdict : refuse(`Only ${displayName(this.deps.team, askedBy)}, a deployer or an approver of ${stack} can cancel this tear-down.`), 'cancel_plan', stack, meta, { tearDown: true });
+  }
+
   async mayCancelRun(stack: string, meta: RequestMeta): Promise<void> {
     this.stack(stack);
     await this.enforce(judgeByRole(this.deps.team, meta.actor, 'cancel_run', stack), 'cancel_run', stack, meta);

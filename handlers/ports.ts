@@ -267,6 +267,8 @@ export interface InfraEngine {
    * UnavailableError when the program is a local directory (they need the infra repo's git remote).
    */
   preview(stack: StackTarget, opts?: PreviewOptions): Promise<PreviewResult>;
+  /** A dry run of a tear-down: every resource a `destroy` would delete, for the confirmation a person reads. */
+  previewDestroy(stack: StackTarget, opts?: { signal?: AbortSignal }): Promise<PreviewResult>;
   /** Applies the stack; a failed or cancelled run is an outcome, not an exception. */
   up(stack: StackTarget, opts?: UpdateOptions): Promise<UpdateResult>;
   /** Deletes every resource of the stack (ephemeral stacks). */

@@ -1,5 +1,6 @@
 import { EnvironmentKeeper, SCHEDULER_ACTOR, type EnvironmentEvent, type EnvironmentTiming, type RequestMeta } from '../../handlers/environments';
 import type { AuditLog, Clock, Environments, InfraEngine, Leases, Logger, StackLocks } from '../../handlers/ports';
+import { ConflictError, isCockpitError } from '../../handlers/errors';
 import type { Policy } from '../../handlers/policy';
 import type { Team } from '../../handlers/team';
 import type { ActionHandler, Conversation, PostedMessage, RequestContext, VerbHandlers } from '../commands';
@@ -11,6 +12,10 @@ import {
   broughtUpReply,
   confirmDownReply,
   downCancelledReply,
+  downExpiredReply,
+  downNotStartedReply,
+  parseDownButtonValue,
+  previewingDownReply,
   keptReply,
   parseKeepButtonValue,
   progressReply,
@@ -26,7 +31,7 @@ import {
 } from '../slack/blocks/environments';
 import type { Reply } from '../slack/blocks/reply';
 import { ACTIONS } from '../slack/ids';
-import { postFor, runLongOperation } from './longOperation';
+import { runLongOperation } from './longOperation';
 
 /**
  * Stacks that come and go, as people see them: `/cockpit up` and `/cockpit down` answer in the channel with one
@@ -76,21 +81,33 @@ export function environmentsFlow(deps: EnvironmentsFlowDeps): { verbs: VerbHandl
     },
     down: async (req, ctx) => {
       await keeper.assertMay('down', req.stack, meta(ctx));
-      const reply = confirmDownReply(req.stack, await keeper.environment(req.stack), ctx.actor.id, now());
-      if (!ctx.conversation) return reply;
-      await postFor(ctx.conversation, reply, ctx.log);
+      const confirmation = { stack: req.stack, askedBy: ctx.actor.id, expiresAt: new Date(now().getTime() + keeper.downConfirmationMinutes * 60_000) };
+      const confirm = async () => confirmDownReply(confirmation, await keeper.environment(req.stack), await keeper.previewDown(req.stack, meta(ctx)), now());
+      if (!ctx.conversation) return confirm();
+      await runLongOperation(opDeps(ctx.log), {
+        conversation: ctx.conversation,
+        announce: previewingDownReply(req.stack, ctx.actor.id),
+        run: confirm,
+        done: (reply) => reply,
+        failed: (err) => downNotStartedReply(req.stack, isCockpitError(err) ? err.message : `failed, ref ${ctx.requestId}`),
+      });
       return undefined;
     },
   };
 
   const actions: Record<string, ActionHandler> = {
-    [ACTIONS.environmentDown]: async (stack, ctx) => {
+    [ACTIONS.environmentDown]: async (value, ctx) => {
+      const confirmation = parseDownButtonValue(value);
+      const { stack } = confirmation;
+      if (now() > confirmation.expiresAt) {
+        if (ctx.conversation && ctx.sourceMessage) await ctx.conversation.update(ctx.sourceMessage, downExpiredReply(confirmation)).catch(() => undefined);
+        throw new ConflictError(`This confirmation expired at ${confirmation.expiresAt.toISOString().slice(11, 16)} UTC: what it listed may no longer be what ${stack} holds.`, `Ask again: /cockpit down ${stack}`);
+      }
       await keeper.assertMay('down', stack, meta(ctx));
       if (!ctx.conversation || !ctx.sourceMessage) {
         const { environment, result } = await keeper.down(stack, meta(ctx));
         return tornDownReply(environment, result, now(), ctx.requestId, { why: 'asked', actorId: ctx.actor.id });
       }
-      const before = await keeper.environment(stack);
       const startedAt = clock.now().getTime();
       await runLongOperation(opDeps(ctx.log), {
         conversation: ctx.conversation,
@@ -100,12 +117,15 @@ export function environmentsFlow(deps: EnvironmentsFlowDeps): { verbs: VerbHandl
           return keeper.down(stack, meta(ctx), (p) => op.show(progressReply('Tearing down', stack, p, clock.now().getTime() - startedAt)));
         },
         done: ({ environment, result }) => tornDownReply(environment, result, now(), ctx.requestId, { why: 'asked', actorId: ctx.actor.id }),
-        // Refused or not started: the prompt comes back, so it can be pressed again once the reason is gone.
-        failed: () => confirmDownReply(stack, before, ctx.actor.id, now()),
+        failed: (err) => downNotStartedReply(stack, isCockpitError(err) ? err.message : `failed, ref ${ctx.requestId}`),
       });
       return undefined;
     },
-    [ACTIONS.environmentDownCancel]: async (stack, ctx) => downCancelledReply(stack, ctx.actor.id),
+    [ACTIONS.environmentDownCancel]: async (value, ctx) => {
+      const { stack, askedBy } = parseDownButtonValue(value);
+      await keeper.mayCancelDown(stack, askedBy, meta(ctx));
+      return downCancelledReply(stack, ctx.actor.id);
+    },
     [ACTIONS.environmentKeep]: async (value, ctx) => {
       const { stack, expiresAt } = parseKeepButtonValue(value);
       const outcome = await keeper.extend(stack, keeper.keepMinutes, meta(ctx), expiresAt);

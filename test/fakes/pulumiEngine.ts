@@ -320,6 +320,8 @@ function isInternal(step: ScriptedStep): boolean {
 
 export type FakeStackScenario = {
   preview?: EngineEventScript;
+  /** What `destroy --preview-only` replays; default: the destroy script, as a preview. */
+  previewDestroy?: EngineEventScript;
   up?: EngineEventScript;
   destroy?: EngineEventScript;
   /** What `stack output --json` gives after a successful update (secret values in plaintext, as the SDK returns them). */
@@ -343,6 +345,12 @@ export class FakeAutomationStack implements AutomationStack {
   async preview(opts: AutomationRunOptions): Promise<{ changeSummary: OpMap }> {
     await this.play('preview', this.scenario.preview, opts);
     return { changeSummary: this.scenario.preview ? summaryOf(this.scenario.preview, 'preview') : {} };
+  }
+
+  async previewDestroy(opts: AutomationRunOptions): Promise<{ changeSummary: OpMap }> {
+    const script = this.scenario.previewDestroy ?? this.scenario.destroy;
+    await this.play('preview', script, opts);
+    return { changeSummary: script ? summaryOf(script, 'preview') : {} };
   }
 
   async up(opts: AutomationRunOptions): Promise<{ outputs: OutputMap }> {
@@ -540,9 +548,10 @@ export class FakeInfraEngine implements InfraEngine {
   holdUpdates = false;
   /** Thrown by `cancel` when nothing runs; default: resolves, as a self-managed backend does. */
   cancelWhenIdle?: Error;
-  readonly calls: Array<{ method: 'preview' | 'up' | 'destroy' | 'cancel'; stack: string; options?: UpdateOptions; revision?: string; code?: PreviewCode }> = [];
+  readonly calls: Array<{ method: 'preview' | 'previewDestroy' | 'up' | 'destroy' | 'cancel'; stack: string; options?: UpdateOptions; revision?: string; code?: PreviewCode }> = [];
   readonly updates: FakeUpdate[] = [];
   private readonly previews = new Map<string, PreviewResult | Error>();
+  private readonly destroyPreviews = new Map<string, PreviewResult | Error>();
   private readonly running = new Map<string, FakeUpdate>();
   private readonly failures = new Map<string, Error>();
   private readonly updateWaiters: Array<(u: FakeUpdate) => void> = [];
@@ -605,6 +614,28 @@ export class FakeInfraEngine implements InfraEngine {
     // A pinned preview reports the commit it was pinned to, as the real checkout does.
     if (opts.revision) result.revision = opts.revision;
     return result;
+  }
+
+  /** A tear-down's dry run: what `setDestroyPreview` scripted, else one delete per scripted preview change. */
+  async previewDestroy(stack: StackTarget, opts: { signal?: AbortSignal } = {}): Promise<PreviewResult> {
+    this.calls.push({ method: 'previewDestroy', stack: stack.stack });
+    opts.signal?.throwIfAborted();
+    this.assertIdle(stack);
+    const scripted = this.destroyPreviews.get(stack.stack);
+    if (scripted instanceof Error) throw scripted;
+    if (scripted) return structuredClone(scripted);
+    const changes = this.destroyable(stack.stack);
+    return { counts: { ...zeroCounts(), delete: changes.length }, changes, steps: changes.length, durationMs: 800 };
+  }
+
+  setDestroyPreview(stack: string, result: Partial<PreviewResult> | Error): void {
+    this.destroyPreviews.set(stack, result instanceof Error ? result : { counts: zeroCounts(), changes: [], steps: 0, durationMs: 800, ...result });
+  }
+
+  private destroyable(stack: string): PreviewResult['changes'] {
+    const scripted = this.previews.get(stack);
+    if (!scripted || scripted instanceof Error) return [];
+    return scripted.changes.map((c) => ({ ...c, op: 'delete' as const }));
   }
 
   up(stack: StackTarget, opts: UpdateOptions = {}): Promise<UpdateResult> {

@@ -112,32 +112,55 @@ describe('environments flow: commands, buttons and the scheduler, through the co
     expect(channel.messages.size).toBe(0);
   });
 
-  test('down asks, Tear down runs it in the same message; Cancel leaves the stack alone', async () => {
+  test('down previews what it deletes and asks; Tear down runs it in the same message; Cancel leaves the stack alone', async () => {
+    engine.setDestroyPreview('dev', { counts: { create: 0, update: 0, replace: 0, delete: 2, same: 0 }, changes: [{ op: 'delete', type: 'kubernetes:core/v1:PersistentVolumeClaim', name: 'pg-data', urn: 'urn:pvc' }, { op: 'delete', type: 'kubernetes:apps/v1:Deployment', name: 'web', urn: 'urn:web' }], steps: 2 });
     await core.run('up dev', ctx(alice));
     expect(await core.run('down dev', ctx(bob))).toBeUndefined();
     const confirmTs = [...channel.messages.keys()].at(-1)!;
     const prompt = channel.latest(confirmTs);
-    expect(prompt.text).toBe('Tear down dev?');
+    expect(channel.messages.get(confirmTs)![0]!.text).toBe('Previewing the tear-down of dev…');
+    expect(prompt.text).toBe('Tear down dev? 2 resource(s) deleted');
+    expect(engine.calls.filter((c) => c.method === 'previewDestroy')).toEqual([{ method: 'previewDestroy', stack: 'dev' }]);
+    const cancel = buttonOf(prompt, ACTIONS.environmentDownCancel).value!;
 
-    expect(await core.act(ACTIONS.environmentDownCancel, 'dev', ctx(bob, { sourceMessage: { channel: channel.channel, ts: confirmTs } }))).toMatchObject({ text: 'Tear-down of dev cancelled' });
+    // Someone who neither asked nor may tear dev down cannot cancel someone else's confirmation.
+    expect(await core.act(ACTIONS.environmentDownCancel, cancel, ctx('U0NOBODY01', { sourceMessage: { channel: channel.channel, ts: confirmTs } }))).toMatchObject({
+      visibility: 'ephemeral',
+      text: expect.stringContaining('Only Bob, a deployer or an approver of dev can cancel this tear-down.'),
+    });
+    expect(await core.act(ACTIONS.environmentDownCancel, cancel, ctx(bob, { sourceMessage: { channel: channel.channel, ts: confirmTs } }))).toMatchObject({ text: 'Tear-down of dev cancelled' });
     expect(engine.calls.filter((c) => c.method === 'destroy')).toEqual([]);
 
     const value = buttonOf(prompt, ACTIONS.environmentDown).value!;
     expect(await core.act(ACTIONS.environmentDown, value, ctx(bob, { sourceMessage: { channel: channel.channel, ts: confirmTs } }))).toBeUndefined();
     const history = channel.messages.get(confirmTs)!.map((r) => r.text);
-    expect(history[1]).toBe('Tearing down dev…');
+    expect(history.slice(0, 3)).toEqual(['Previewing the tear-down of dev…', 'Tear down dev? 2 resource(s) deleted', 'Tearing down dev…']);
     expect(history.at(-1)).toBe('dev torn down');
     expect(await store.environments.get('dev')).toMatchObject({ state: 'down' });
   });
 
-  test('a refused press leaves the prompt to be pressed again', async () => {
+  test('a refused press says so in the message, and the asker learns why', async () => {
     await core.run('up dev', ctx(alice));
     await core.run('down dev', ctx(bob));
     const confirmTs = [...channel.messages.keys()].at(-1)!;
+    const value = buttonOf(channel.latest(confirmTs), ACTIONS.environmentDown).value!;
     await store.locks.acquire({ stack: 'dev', holder: alice, purpose: 'deploy', requestId: 'r-deploy', owner: 'replica-b' });
-    const refused = await core.act(ACTIONS.environmentDown, 'dev', ctx(bob, { sourceMessage: { channel: channel.channel, ts: confirmTs } }));
+    const refused = await core.act(ACTIONS.environmentDown, value, ctx(bob, { sourceMessage: { channel: channel.channel, ts: confirmTs } }));
     expect(refused).toMatchObject({ visibility: 'ephemeral', text: expect.stringContaining('dev is locked by Alice') });
-    expect(channel.latest(confirmTs).text).toBe('Tear down dev?');
+    expect(channel.latest(confirmTs).text).toBe('Tear-down of dev did not start');
+    expect(engine.calls.filter((c) => c.method === 'destroy')).toEqual([]);
+  });
+
+  test('a confirmation pressed after it expired deletes nothing', async () => {
+    await core.run('up dev', ctx(alice));
+    await core.run('down dev', ctx(bob));
+    const confirmTs = [...channel.messages.keys()].at(-1)!;
+    const value = buttonOf(channel.latest(confirmTs), ACTIONS.environmentDown).value!;
+    clock.advance(11 * MIN);
+    const late = await core.act(ACTIONS.environmentDown, value, ctx(bob, { sourceMessage: { channel: channel.channel, ts: confirmTs } }));
+    expect(late).toMatchObject({ visibility: 'ephemeral', text: expect.stringMatching(/^This confirmation expired at 04:10 UTC/) });
+    expect(channel.latest(confirmTs).text).toBe('Tear-down of dev: the confirmation expired');
+    expect(engine.calls.filter((c) => c.method === 'destroy')).toEqual([]);
   });
 
   test('the sweep job warns in the deploys channel; Keep from there extends once; the next runs tear down on time', async () => {

@@ -24,6 +24,8 @@ export interface AutomationStack {
   preview(opts: AutomationRunOptions): Promise<{ changeSummary: OpMap }>;
   up(opts: AutomationRunOptions): Promise<{ outputs: OutputMap }>;
   destroy(opts: AutomationRunOptions): Promise<unknown>;
+  /** `pulumi destroy --preview-only`: what a destroy would delete, without deleting it. */
+  previewDestroy(opts: AutomationRunOptions): Promise<{ changeSummary: OpMap }>;
   /** `pulumi cancel`: tells the backend to stop (service) or unlock (self-managed) the stack's current update. */
   cancel(): Promise<void>;
 }
@@ -202,6 +204,7 @@ export function localAutomation(options: { env: NodeJS.ProcessEnv; extraEnvNames
         preview: (o) => stack.preview({ ...display, onEvent: o.onEvent, signal: o.signal }),
         up: (o) => stack.up({ ...display, onEvent: o.onEvent, signal: o.signal }),
         destroy: (o) => stack.destroy({ ...display, onEvent: o.onEvent, signal: o.signal }),
+        previewDestroy: (o) => stack.previewDestroy({ ...display, onEvent: o.onEvent, signal: o.signal }),
         cancel: () => stack.cancel(),
       };
     },

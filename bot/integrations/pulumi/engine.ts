@@ -131,16 +131,29 @@ export class PulumiEngine implements InfraEngine {
     }
   }
 
+  /** The tear-down's dry run: the program does not run (destroy reads the state), so nothing is installed. */
+  async previewDestroy(target: StackTarget, opts: { signal?: AbortSignal } = {}): Promise<PreviewResult> {
+    return this.exclusive(target, 'preview', opts.signal, async (run) => {
+      const startedAt = this.now();
+      const opened = await this.open(target, run.signal, { skipInstall: true }).catch((err: unknown) => {
+        run.signal.throwIfAborted();
+        throw err;
+      });
+      return this.runPreview(target, opened, { signal: run.signal, startedAt, destroy: true });
+    });
+  }
+
   private async runPreview(
     target: StackTarget,
     { stack, checkout }: { stack: AutomationStack; checkout: ProgramCheckout },
-    run: { signal: AbortSignal; onEvent?: (p: EngineProgress) => void; startedAt: number; code?: PreviewCode },
+    run: { signal: AbortSignal; onEvent?: (p: EngineProgress) => void; startedAt: number; code?: PreviewCode; destroy?: boolean },
   ): Promise<PreviewResult> {
     run.signal.throwIfAborted();
     const fold = new EngineEventFold({ mode: 'preview', onProgress: this.guard(target, run.onEvent) });
     let changeSummary;
     try {
-      ({ changeSummary } = await stack.preview({ onEvent: (e) => fold.accept(e), signal: run.signal }));
+      const options = { onEvent: (e: Parameters<typeof fold.accept>[0]) => fold.accept(e), signal: run.signal };
+      ({ changeSummary } = await (run.destroy ? stack.previewDestroy(options) : stack.preview(options)));
     } catch (err) {
       run.signal.throwIfAborted();
       if (isConcurrentUpdate(err)) throw this.conflict(target);

@@ -3,7 +3,8 @@ import { describeAvailability, type Availability } from '../../../handlers/avail
 import { InputError } from '../../../handlers/errors';
 import { formatInZone } from '../../../handlers/availability';
 import { formatMinutes, SCHEDULER_ACTOR, type EnvironmentEvent } from '../../../handlers/environments';
-import type { EngineProgress, Environment, UpdateResult } from '../../../handlers/ports';
+import type { EngineProgress, Environment, PreviewResult, UpdateResult } from '../../../handlers/ports';
+import { isStateful } from '../../../handlers/risk';
 import { ACTIONS } from '../ids';
 import { actions, button, context, escapeMrkdwn, fields, formatDuration, header, mention, section, truncate, type Reply } from './reply';
 
@@ -104,18 +105,66 @@ export function alreadyUpReply(environment: Environment, extended: boolean, now:
 
 // --- down ---------------------------------------------------------------------------------------------------
 
-/** `/cockpit down`: what goes, and the buttons that confirm or drop it. */
-export function confirmDownReply(stack: string, environment: Environment | undefined, actorId: string, now: Date): Reply {
+/** What the tear-down buttons carry: the stack, who asked, and until when the confirmation may be pressed. */
+export interface DownConfirmation {
+  stack: string;
+  askedBy: string;
+  expiresAt: Date;
+}
+
+export function downButtonValue(confirmation: DownConfirmation): string {
+  return JSON.stringify({ stack: confirmation.stack, askedBy: confirmation.askedBy, expiresAt: confirmation.expiresAt.toISOString() });
+}
+
+export function parseDownButtonValue(value: string): DownConfirmation {
+  try {
+    const parsed = JSON.parse(value) as { stack?: unknown; askedBy?: unknown; expiresAt?: unknown };
+    const expiresAt = typeof parsed.expiresAt === 'string' ? new Date(parsed.expiresAt) : undefined;
+    if (typeof parsed.stack === 'string' && typeof parsed.askedBy === 'string' && expiresAt && !Number.isNaN(expiresAt.getTime())) {
+      return { stack: parsed.stack, askedBy: parsed.askedBy, expiresAt };
+    }
+  } catch {
+    // answered below
+  }
+  throw new InputError('That button is from an older Cockpit; ask again with /cockpit down <stack>.');
+}
+
+export function previewingDownReply(stack: string, actorId: string): Reply {
+  return inChannel(`Previewing the tear-down of ${stack}…`, [section(`:hourglass_flowing_sand: Previewing what tearing down *${stack}* deletes, for ${mention(actorId)}…`)]);
+}
+
+/** `/cockpit down`: what the destroy preview says goes, the stateful resources first, and the buttons, until they expire. */
+export function confirmDownReply(confirmation: DownConfirmation, environment: Environment | undefined, preview: PreviewResult, now: Date): Reply {
+  const { stack } = confirmation;
   const state =
     environment?.state === 'up'
       ? `It was brought up by ${by(environment.upBy)}${environment.expiresAt ? ` and is due to go at ${whenText(environment.expiresAt, now)}` : ''}.`
       : `Cockpit has no record of *${stack}* being up; this deletes whatever the stack holds.`;
-  return inChannel(`Tear down ${stack}?`, [
+  const deletes = preview.changes.filter((c) => c.op === 'delete');
+  const stateful = deletes.filter((c) => isStateful(c));
+  const lines = [...stateful, ...deletes.filter((c) => !stateful.includes(c))]
+    .slice(0, 15)
+    .map((c) => `${stateful.includes(c) ? ':warning: ' : ''}\`${escapeMrkdwn(c.type.split(':').pop() ?? c.type)}\` *${escapeMrkdwn(c.name)}*`);
+  if (deletes.length > 15) lines.push(`… and ${deletes.length - 15} more`);
+  const value = downButtonValue(confirmation);
+  return inChannel(`Tear down ${stack}? ${deletes.length} resource(s) deleted`, [
     header(`Tear down ${stack}?`),
-    section(`:warning: Every resource of *${stack}* is deleted. ${state}`),
-    actions(`environment-down:${stack}`, button(`Tear down ${stack}`, ACTIONS.environmentDown, stack, 'danger'), button('Cancel', ACTIONS.environmentDownCancel, stack)),
-    context(`asked by ${mention(actorId)}`),
+    section(`:warning: *${deletes.length} resource(s) of ${stack} are deleted*${stateful.length > 0 ? `, ${stateful.length} of them holding data` : ''}. ${state}`),
+    ...(lines.length > 0 ? [section(lines.join('\n'))] : []),
+    actions(`environment-down:${stack}`, button(`Tear down ${stack}`, ACTIONS.environmentDown, value, 'danger'), button('Cancel', ACTIONS.environmentDownCancel, value)),
+    context(`asked by ${mention(confirmation.askedBy)}`, `this confirmation expires at ${whenText(confirmation.expiresAt, now)}`),
   ]);
+}
+
+export function downExpiredReply(confirmation: DownConfirmation): Reply {
+  return inChannel(`Tear-down of ${confirmation.stack}: the confirmation expired`, [
+    section(`:hourglass: This confirmation to tear down *${confirmation.stack}* expired: what it listed may no longer be what the stack holds. Ask again with \`/cockpit down ${confirmation.stack}\`.`),
+    context(`asked by ${mention(confirmation.askedBy)}`),
+  ]);
+}
+
+export function downNotStartedReply(stack: string, why: string): Reply {
+  return inChannel(`Tear-down of ${stack} did not start`, [section(`:x: Tear-down of *${stack}* did not start: ${escapeMrkdwn(why)}\nAsk again with \`/cockpit down ${stack}\` once that is sorted.`)]);
 }
 
 export function downCancelledReply(stack: string, actorId: string): Reply {

@@ -229,6 +229,14 @@ describe('Pulumi engine adapter: engine events into domain results', () => {
       expect(log.records.some((r) => r.level === 'warn' && r.msg?.includes('progress callback threw'))).toBe(true);
     });
 
+    it('previews a destroy without running it: every resource it would delete, for the confirmation', async () => {
+      const stack = automation.withStack('staging', { destroy: new EngineEventScript().delete(PVC, 'data').delete(SERVICE, 'web') });
+      const preview = await engine.previewDestroy(STAGING);
+      expect(preview.counts).toMatchObject({ delete: 2 });
+      expect(preview.changes.map((c) => `${c.op} ${c.name}`)).toEqual(['delete data', 'delete web']);
+      expect(stack.calls).toEqual(['preview']);
+    });
+
     it('runs destroy through the same folding', async () => {
       automation.withStack('staging', { destroy: new EngineEventScript().delete(DEPLOYMENT, 'web').delete(SERVICE, 'web') });
       const result = await engine.destroy(STAGING);

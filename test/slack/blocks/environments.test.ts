@@ -8,6 +8,8 @@ import {
   alreadyUpReply,
   broughtUpReply,
   confirmDownReply,
+  downButtonValue,
+  parseDownButtonValue,
   keepButtonValue,
   keptReply,
   parseKeepButtonValue,
@@ -114,14 +116,33 @@ describe('up and down', () => {
     expect(alreadyUpReply(dev, true, now)).toMatchObject({ visibility: 'in_channel', text: 'dev now stays up until 18:00 UTC (in 4h)' });
   });
 
-  test('down asks first, with a danger button, and says what Cockpit knows of the stack', () => {
-    const reply = confirmDownReply('dev', dev, 'U0BOB00001', now);
+  test('down asks first, with a danger button, what the destroy preview deletes (data first), and until when', () => {
+    const confirmation = { stack: 'dev', askedBy: 'U0BOB00001', expiresAt: new Date(now.getTime() + 10 * 60_000) };
+    const preview = {
+      counts: { create: 0, update: 0, replace: 0, delete: 3, same: 0 },
+      changes: [
+        { op: 'delete' as const, type: 'kubernetes:apps/v1:Deployment', name: 'web', urn: 'urn:web' },
+        { op: 'delete' as const, type: 'kubernetes:core/v1:PersistentVolumeClaim', name: 'pg-data', urn: 'urn:pvc' },
+        { op: 'delete' as const, type: 'kubernetes:core/v1:Service', name: 'web', urn: 'urn:svc' },
+      ],
+      steps: 3,
+      durationMs: 900,
+    };
+    const reply = confirmDownReply(confirmation, dev, preview, now);
+    const value = downButtonValue(confirmation);
     expect(buttons(reply.blocks).map((b) => [b.action_id, b.value, b.style])).toEqual([
-      [ACTIONS.environmentDown, 'dev', 'danger'],
-      [ACTIONS.environmentDownCancel, 'dev', undefined],
+      [ACTIONS.environmentDown, value, 'danger'],
+      [ACTIONS.environmentDownCancel, value, undefined],
     ]);
-    expect(text(reply)).toContain('brought up by <@U0ALICE001> and is due to go at 18:00 UTC');
-    expect(text(confirmDownReply('dev', undefined, 'U0BOB00001', now))).toContain('Cockpit has no record of *dev* being up');
+    expect(parseDownButtonValue(value)).toEqual(confirmation);
+    expect(() => parseDownButtonValue('dev')).toThrow('That button is from an older Cockpit; ask again with /cockpit down <stack>.');
+    const shown = text(reply);
+    expect(shown).toContain('*3 resource(s) of dev are deleted*, 1 of them holding data');
+    expect(shown).toContain(JSON.stringify(':warning: `PersistentVolumeClaim` *pg-data*\n`Deployment` *web*\n`Service` *web*'));
+    expect(shown).toContain('brought up by <@U0ALICE001> and is due to go at 18:00 UTC');
+    expect(shown).toContain('this confirmation expires at 14:10 UTC (in 10m)');
+    expect(text(confirmDownReply(confirmation, undefined, preview, now))).toContain('Cockpit has no record of *dev* being up');
+    assertWithinSlackLimits(reply);
   });
 
   test('the outcome of a tear-down: who, what it deleted, how to come back; a failure says when it is retried', () => {
