@@ -200,8 +200,8 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
     deps.log.warn({ stacks: running.map((l) => l.stack) }, 'shutting down: cancelling the operations this replica runs');
     await Promise.all(
       running.map((l) => {
-        const s = team.stacks[l.stack];
-        return s ? engine.cancel({ stack: l.stack, pulumiStack: s.pulumiStack, branch: s.branch }).catch((err: unknown) => deps.log.error({ err, stack: l.stack }, 'cancel failed')) : undefined;
+        if (!team.stacks[l.stack]) return undefined;
+        return engine.cancel(policy.target(l.stack)).catch((err: unknown) => deps.log.error({ err, stack: l.stack }, 'cancel failed'));
       }),
     );
     const deadline = Date.now() + (deps.shutdownGraceMs ?? 25_000);

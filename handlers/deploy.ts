@@ -1,5 +1,5 @@
-import { ConflictError, InputError, NotFoundError, UnavailableError } from './errors';
-import { approversOf, describeActor, type MergeVerdict, type Policy, type RequestMeta } from './policy';
+import { ConflictError, InputError, NotFoundError } from './errors';
+import { approversOf, describeActor, recordAct, type MergeVerdict, type Policy, type RequestMeta } from './policy';
 import type {
   AuditLog,
   AuditOutcome,
@@ -22,7 +22,7 @@ import type {
   UpdateResult,
 } from './ports';
 import { assessRisk, type Measurement } from './risk';
-import { describeLock, withStackLock, type StackLockDeps } from './stackLock';
+import { describeLock, requireEngine, withStackLock, type StackLockDeps } from './stackLock';
 import type { Team } from './team';
 
 /**
@@ -378,16 +378,14 @@ export class Deployer {
   }
 
   private target(stack: string): StackTarget {
-    const settings = this.deps.policy.stack(stack);
-    return { stack, pulumiStack: settings.pulumiStack, branch: settings.branch };
+    return this.deps.policy.target(stack);
   }
 
-  private async mustHaveEngine(): Promise<void> {
-    const engine = await this.deps.engine.availability();
-    if (!engine.available) throw new UnavailableError(`Deploys are unavailable here: ${engine.reason}`, engine.install);
+  private mustHaveEngine(): Promise<void> {
+    return requireEngine(this.deps.engine, 'Deploys are unavailable here');
   }
 
-  private async audit(meta: RequestMeta, action: string, target: string, outcome: AuditOutcome, detail: Record<string, unknown>): Promise<void> {
-    await this.deps.audit.record({ requestId: meta.requestId, actor: describeActor(meta.actor), action, target, outcome, detail });
+  private audit(meta: RequestMeta, action: string, target: string, outcome: AuditOutcome, detail: Record<string, unknown>): Promise<void> {
+    return recordAct(this.deps.audit, meta, { action, target, outcome, detail });
   }
 }

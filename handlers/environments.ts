@@ -1,8 +1,8 @@
 import { nextTransition, scheduledState, type Availability } from './availability';
-import { ConflictError, InputError, isCockpitError, NotFoundError, UnavailableError } from './errors';
-import { describeActor, kindOf, type Policy, type RequestMeta, type StackKind } from './policy';
+import { ConflictError, InputError, isCockpitError, NotFoundError } from './errors';
+import { kindOf, recordAct, type Policy, type RequestMeta, type StackKind } from './policy';
 import type { AuditLog, AuditOutcome, Clock, EngineProgress, Environment, Environments, InfraEngine, PreviewResult, StackLock, StackLocks, StackTarget, UpdateResult } from './ports';
-import { describeLock, withStackLock, type Locked } from './stackLock';
+import { describeLock, requireEngine, withStackLock, type Locked } from './stackLock';
 import type { Team } from './team';
 
 /**
@@ -475,8 +475,7 @@ export class EnvironmentKeeper {
   }
 
   private target(stack: string): StackTarget {
-    const settings = this.deps.policy.stack(stack);
-    return { stack, pulumiStack: settings.pulumiStack, branch: settings.branch };
+    return this.deps.policy.target(stack);
   }
 
   private mustBeValidTtl(stack: string, ttlMinutes: number): void {
@@ -485,13 +484,12 @@ export class EnvironmentKeeper {
     }
   }
 
-  private async mustHaveEngine(): Promise<void> {
-    const engine = await this.deps.engine.availability();
-    if (!engine.available) throw new UnavailableError(`Stacks cannot be brought up or down here: ${engine.reason}`, engine.install);
+  private mustHaveEngine(): Promise<void> {
+    return requireEngine(this.deps.engine, 'Stacks cannot be brought up or down here');
   }
 
-  private async audit(meta: RequestMeta, action: string, target: string, outcome: AuditOutcome, detail: Record<string, unknown>): Promise<void> {
-    await this.deps.audit.record({ requestId: meta.requestId, actor: describeActor(meta.actor), action, target, outcome, detail });
+  private audit(meta: RequestMeta, action: string, target: string, outcome: AuditOutcome, detail: Record<string, unknown>): Promise<void> {
+    return recordAct(this.deps.audit, meta, { action, target, outcome, detail });
   }
 }
 

@@ -1,6 +1,6 @@
 import type { Deployer, MergeRunOutcome, ProgressListener } from './deploy';
 import { NotAllowedError } from './errors';
-import { DRILL_CONTEXT, describeActor, type MergeVerdict, type Policy } from './policy';
+import { DRILL_CONTEXT, recordAct, type MergeVerdict, type Policy } from './policy';
 import type { AuditLog, Clock, CodeHost, DeployPlan, MergeQueue, PullRequestMerged, QueuedMerge, StackLock, StackLocks } from './ports';
 import { personById, stackOfBranch, type Team } from './team';
 
@@ -168,6 +168,6 @@ export class MergeDeployer {
   }
 
   private async record(verdict: MergeVerdict, requestId: string, stack: string, detail: Record<string, unknown>): Promise<void> {
-    await this.deps.audit.record({ requestId, actor: describeActor(verdict.merger), action: 'deploy.merge', target: stack, outcome: 'succeeded', detail });
+    await recordAct(this.deps.audit, { requestId, actor: verdict.merger }, { action: 'deploy.merge', target: stack, outcome: 'succeeded', detail });
   }
 }

@@ -1,6 +1,6 @@
 import { describeAvailability, formatInZone, nextTransition, scheduledState } from './availability';
 import { ConflictError, InputError, NotAllowedError, NotFoundError, type CockpitError } from './errors';
-import type { Actor, AuditLog, AuditOutcome, Clock, CommitState, DeployPlan, DeployPlans, IdentitySource, IncidentBoard, IncidentSummary, PullRequestReview, StackLock } from './ports';
+import type { Actor, AuditLog, AuditOutcome, Clock, CommitState, DeployPlan, DeployPlans, IdentitySource, IncidentBoard, IncidentSummary, PullRequestReview, StackLock, StackTarget } from './ports';
 import { displayName, personByGitHubLogin, personById, type Person, type StackSettings, type Team } from './team';
 
 /**
@@ -68,6 +68,11 @@ export function describeActor(actor: Actor): string {
     case 'cli':
       return `${actor.via}:${actor.as ?? '?'} for ${actor.id}`;
   }
+}
+
+/** Writes one act to the audit log, the actor in its audit form: every capability records through here. */
+export async function recordAct(audit: AuditLog, meta: RequestMeta, act: { action: string; target: string; outcome: AuditOutcome; detail?: Record<string, unknown> }): Promise<void> {
+  await audit.record({ requestId: meta.requestId, actor: describeActor(meta.actor), action: act.action, target: act.target, outcome: act.outcome, detail: act.detail ?? {} });
 }
 
 export type StackKind = 'ephemeral' | 'scheduled' | 'permanent';
@@ -225,6 +230,12 @@ export class Policy {
     const settings = this.deps.team.stacks[stack];
     if (!settings) throw new NotFoundError(`No stack "${stack}".`, `Known: ${Object.keys(this.deps.team.stacks).join(', ')}`);
     return settings;
+  }
+
+  /** The stack as the engine knows it (its Pulumi stack and branch); NotFoundError for one the team file lacks. */
+  target(stack: string): StackTarget {
+    const settings = this.stack(stack);
+    return { stack, pulumiStack: settings.pulumiStack, branch: settings.branch };
   }
 
   /** `/cockpit deploy <stack> [--override-freeze]` and a PR preview asked for by a person. */
@@ -499,7 +510,7 @@ export class Policy {
   }
 
   private async record(meta: RequestMeta, stack: string, action: string, outcome: AuditOutcome, detail: Record<string, unknown>): Promise<void> {
-    await this.deps.audit.record({ requestId: meta.requestId, actor: describeActor(meta.actor), action, target: stack, outcome, detail });
+    await recordAct(this.deps.audit, meta, { action, target: stack, outcome, detail });
   }
 }
 

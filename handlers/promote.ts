@@ -1,6 +1,6 @@
 import { parse as parseYaml } from 'yaml';
 import { InputError } from './errors';
-import { describeActor, type Policy, type RequestMeta } from './policy';
+import { recordAct, type Policy, type RequestMeta } from './policy';
 import type { AuditLog, BranchComparison, Clock, CodeHost, DrillHistory, DrillRecord, PreviewCode, PullRequestRef } from './ports';
 import type { Measurement } from './risk';
 import { displayName, type StackSettings, type Team } from './team';
@@ -98,8 +98,8 @@ export class Promoter {
     return { kind, source: sourceName, target: stack, pullRequest, comparison, configChanges, measurement };
   }
 
-  private async audit(meta: RequestMeta, target: string, outcome: 'succeeded', detail: Record<string, unknown>) {
-    await this.deps.audit.record({ requestId: meta.requestId, actor: describeActor(meta.actor), action: 'promote', target, outcome, detail });
+  private audit(meta: RequestMeta, target: string, outcome: 'succeeded', detail: Record<string, unknown>): Promise<void> {
+    return recordAct(this.deps.audit, meta, { action: 'promote', target, outcome, detail });
   }
 }
 

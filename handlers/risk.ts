@@ -1,4 +1,5 @@
 import type { DrillRecord, IncidentSummary, PreviewResult, ResourceChange, RiskAssessment } from './ports';
+import { isFreezing } from './policy';
 
 /** What a stack would do with some code: a preview and its measured risk, or why there is none. */
 export type Measurement = { preview: PreviewResult; risk: RiskAssessment } | { unavailable: string };
@@ -43,7 +44,7 @@ export interface RiskInputs {
 export function assessRisk(inputs: RiskInputs): RiskAssessment {
   const { preview, lastDrill, lastPassedDrill, openIncidents, now } = inputs;
   const stateful = preview.changes.filter(isStateful);
-  const frozen = openIncidents.some((i) => i.severity === 'SEV1' || i.severity === 'SEV2');
+  const frozen = openIncidents.some(isFreezing);
   const reasons: string[] = [];
   let level: RiskAssessment['level'] = 'low';
   const raise = (to: RiskAssessment['level'], reason: string) => {

@@ -1,3 +1,4 @@
+import { UnavailableError } from './errors';
 import type { InfraEngine, StackLock, StackLocks, StackTarget } from './ports';
 import { displayName, type Team } from './team';
 
@@ -51,6 +52,12 @@ export async function withStackLock<T>(deps: StackLockDeps, request: StackLockRe
     await deps.locks.release(target.stack, request.requestId);
     deps.onReleased?.(target.stack);
   }
+}
+
+/** An engine that cannot run here is said so before anything is announced: `what` names what is unavailable. */
+export async function requireEngine(engine: InfraEngine, what: string): Promise<void> {
+  const availability = await engine.availability();
+  if (!availability.available) throw new UnavailableError(`${what}: ${availability.reason}`, availability.install);
 }
 
 /** "staging is locked by Bob since 14:02 UTC (12m) for deploy, ref r-…": what a refused person needs to know. */
