@@ -182,8 +182,9 @@ export const ALERT_RULES: AlertRule[] = [
   },
   {
     alert: 'ProductVolumeAlmostFull',
+    // The parentheses matter: `*` binds tighter than `<`, and a comparison against a join does not parse.
     expr:
-      'kubelet_volume_stats_available_bytes{job="kubelet"} / kubelet_volume_stats_capacity_bytes{job="kubelet"} < 0.05\n' +
+      '(\n  kubelet_volume_stats_available_bytes{job="kubelet"} / kubelet_volume_stats_capacity_bytes{job="kubelet"} < 0.05\n)\n' +
       `* on (namespace) group_left () ${productNamespaces}`,
     for: '5m',
     severity: 'critical',
