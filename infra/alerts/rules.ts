@@ -87,6 +87,16 @@ function burn(ratio: (w: SliWindow) => string, budget: number, factor: number, l
   return `(${ratio(long)} > ${threshold} and ${ratio(short)} > ${threshold})`;
 }
 
+/**
+ * cert-manager's expiry gauge, with each Certificate's own namespace in `namespace`. cert-manager's ServiceMonitor
+ * keeps the chart's `honorLabels: false`, so Prometheus moves the metric's `namespace` to `exported_namespace` and
+ * writes cert-manager's own namespace in its place; without this every alert would name cert-manager/<name>, and
+ * grouping and inhibition by namespace would lump all certificates together. Where labels are honoured there is
+ * no `exported_namespace` and the series passes unchanged.
+ */
+export const CERTIFICATE_EXPIRY =
+  'label_replace(certmanager_certificate_expiration_timestamp_seconds, "namespace", "$1", "exported_namespace", "(.+)")';
+
 /** Prometheus keeps at most 25 hours between scheduled daily backups before the newest one is too old. */
 const BACKUP_MAX_AGE_SECONDS = 25 * 3600;
 
@@ -196,7 +206,7 @@ export const ALERT_RULES: AlertRule[] = [
   },
   {
     alert: 'CertificateExpiringSoon',
-    expr: 'certmanager_certificate_expiration_timestamp_seconds - time() < 21 * 24 * 3600',
+    expr: `${CERTIFICATE_EXPIRY} - time() < 21 * 24 * 3600`,
     for: '1h',
     severity: 'warning',
     level: 'product',
@@ -208,7 +218,7 @@ export const ALERT_RULES: AlertRule[] = [
   },
   {
     alert: 'CertificateExpiryImminent',
-    expr: 'certmanager_certificate_expiration_timestamp_seconds - time() < 3 * 24 * 3600',
+    expr: `${CERTIFICATE_EXPIRY} - time() < 3 * 24 * 3600`,
     for: '10m',
     severity: 'critical',
     level: 'product',

@@ -1,3 +1,4 @@
+import { CERTIFICATE_EXPIRY } from '../alerts/rules';
 import { dashboard } from './grafana';
 
 /**
@@ -109,7 +110,7 @@ export function clusterOverviewDashboard() {
           kind: 'timeseries',
           unit: 'dtdurations',
           description: 'cert-manager renews at 30 days; CertificateExpiringSoon fires under 21.',
-          targets: [{ expr: 'certmanager_certificate_expiration_timestamp_seconds - time()', legend: '{{namespace}}/{{name}}' }],
+          targets: [{ expr: `${CERTIFICATE_EXPIRY} - time()`, legend: '{{namespace}}/{{name}}' }],
         },
         {
           title: 'Volumes by free space',

@@ -1,6 +1,8 @@
 import cockpitInfra from '../../infra';
-import { STACKS, type StackName, T, helmValues, named, ofType, plain, runProgram, stackConfigWithSecrets } from './harness';
-import { describeWithTools, mustPass, scratchDir } from './tools';
+import { RULE_TESTS } from '../../infra/alerts/ruleTests';
+import { STACKS, type StackName, T, helmValues, named, ofType, plain, runProgram, stackConfigWithSecrets, stackFileConfig } from './harness';
+import { promtoolTestFiles } from './promtoolTests';
+import { describeWithTools, mustPass, runTool, scratchDir } from './tools';
 
 /**
  * What each stack deploys, judged by the tools the cluster itself is judged by: Prometheus' own rule parser (the
@@ -9,6 +11,14 @@ import { describeWithTools, mustPass, scratchDir } from './tools';
  */
 
 type Rendered = { rulesFile: string; ruleCount: number; alertmanagerFile: string; dashboardQueries: string[] };
+
+/** What a stack file says about where its alerts come from and point to, read apart from the program. */
+function stackFacts(stack: StackName): { cluster: string; runbookBaseUrl: string } {
+  const file = stackFileConfig(stack);
+  const cluster = (JSON.parse(file['cockpit:cluster']!) as { name: string }).name;
+  const { runbookBaseUrl } = JSON.parse(file['cockpit:alerting']!) as { runbookBaseUrl: string };
+  return { cluster, runbookBaseUrl };
+}
 
 describeWithTools('the real tools, on what each stack renders', (tools) => {
   const scratch = scratchDir('infra-tools');
@@ -55,5 +65,27 @@ describeWithTools('the real tools, on what each stack renders', (tools) => {
       groups: [{ name: 'dashboard-queries', rules: queries.map((expr, i) => ({ record: `dashboard:query_${i}`, expr })) }],
     });
     expect(mustPass(tools.promtool, ['check', 'rules', file], { cwd: scratch.dir })).toContain(`SUCCESS: ${queries.length} rules found`);
+  });
+
+  describe('promtool test rules: the cases in infra/alerts/ruleTests.ts', () => {
+    const testFiles = (stack: StackName, cases = RULE_TESTS) =>
+      promtoolTestFiles({ rulesFile: `${stack}.rules.yml`, ...stackFacts(stack), cases }).map(({ step, file }) =>
+        scratch.write(`${stack}.rule-tests.${step}.yml`, file),
+      );
+
+    test.each(STACKS)('%s: every case passes, each alert carrying the stack’s cluster label', (stack) => {
+      for (const file of testFiles(stack)) {
+        expect(mustPass(tools.promtool, ['test', 'rules', file], { cwd: scratch.dir })).toContain('SUCCESS');
+      }
+    });
+
+    test('a case that expects the wrong outcome fails, with its name in promtool’s report', () => {
+      const firing = RULE_TESTS.find((c) => c.name.startsWith('a Certificate 20 days'))!;
+      const silenced = { ...firing, expect: firing.expect.map((e) => ({ ...e, firing: [] })) };
+      const run = runTool(tools.promtool, ['test', 'rules', ...testFiles('dev', [silenced])], { cwd: scratch.dir });
+      expect(run.status).toBe(1);
+      expect(run.output).toContain(`name: ${firing.name}`);
+      expect(run.output).toContain('alertname: CertificateExpiringSoon');
+    });
   });
 });
