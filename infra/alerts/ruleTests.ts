@@ -14,6 +14,8 @@
  * Prometheus version treats a sample exactly on a range's edge.
  */
 
+import { type RuleParameters, hoursAndDays } from './rules';
+
 export type InputSeries = { series: string; values: string };
 
 export type ExpectedAlert = {
@@ -24,6 +26,9 @@ export type ExpectedAlert = {
   description?: string;
 };
 
+type Step = '1m' | '5m' | '10m' | '1h';
+const STEP_SECONDS: Record<Step, number> = { '1m': 60, '5m': 300, '10m': 600, '1h': 3600 };
+
 export type RuleTestCase = {
   /** What the case shows; promtool prints it when the case fails. */
   name: string;
@@ -32,7 +37,7 @@ export type RuleTestCase = {
    * a coarser step keeps promtool quick (it evaluates every rule at every step). At most 5m when a rate over a
    * window must see two samples.
    */
-  step?: '1m' | '5m' | '10m';
+  step?: Step;
   input: InputSeries[];
   /** At each time, which alerts of `alert` are firing: an empty list means it must not fire then. */
   expect: Array<{ at: string; alert: string; firing: ExpectedAlert[] }>;
@@ -171,7 +176,49 @@ const velero = (schedule: string) => ({
 });
 const productSchedule = velero('velero-product');
 
-export const RULE_TESTS: RuleTestCase[] = [
+/**
+ * The backup age limit is the stack's (its schedule's longest gap plus an hour): one good run, then none, checked
+ * an hour before the limit and an hour past it. For a daily schedule, 24 and 26 hours.
+ */
+function backupAge({ backupMaxAgeSeconds: maxAge }: RuleParameters): RuleTestCase {
+  const step: Step = maxAge <= 2 * SECONDS_PER_DAY ? '10m' : '1h';
+  const stepSeconds = STEP_SECONDS[step];
+  const ceil = (t: number) => Math.ceil(t / stepSeconds) * stepSeconds;
+  const success = stepSeconds;
+  const silentAt = Math.floor((success + maxAge - 3600) / stepSeconds) * stepSeconds;
+  // Long enough past the limit for `for: 30m` to have passed at this step.
+  const firingAt = ceil(success + maxAge + Math.max(3600, stepSeconds + 1800));
+  const samples = firingAt / stepSeconds;
+  return {
+    name: `a newest good backup ${hoursAndDays(silentAt - success)} old: on time; ${hoursAndDays(firingAt - success)} old: too old`,
+    step,
+    input: [
+      { series: series('velero_backup_last_successful_timestamp', productSchedule), values: `0 ${flat(success, samples - 1)}` },
+      { series: series('velero_backup_attempt_total', productSchedule), values: `0 ${flat(1, samples - 1)}` },
+      { series: series('velero_backup_success_total', productSchedule), values: `0 ${flat(1, samples - 1)}` },
+    ],
+    expect: [
+      { at: duration(silentAt), alert: 'VeleroBackupTooOld', firing: [] },
+      {
+        at: duration(firingAt),
+        alert: 'VeleroBackupTooOld',
+        firing: [{ labels: productSchedule, summary: tooOldSummary({ backupMaxAgeSeconds: maxAge }) }],
+      },
+    ],
+  };
+}
+
+const tooOldSummary = (p: RuleParameters) => `No successful backup of velero-product in over ${hoursAndDays(p.backupMaxAgeSeconds)}.`;
+
+/** "24h10m": a duration the way promtool reads and prints it. */
+function duration(seconds: number): string {
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  return `${h > 0 ? `${h}h` : ''}${m > 0 || h === 0 ? `${m}m` : ''}`;
+}
+
+/** The cases, some of which depend on the stack (see backupAge); `ruleTests` gives them for one stack. */
+const RULE_TESTS: Array<RuleTestCase | ((p: RuleParameters) => RuleTestCase)> = [
   // Error budget: 14.4x over 1h and 5m, or 6x over 6h and 30m (fast); 3x over 1d and 2h, or 1x over 3d and 6h (slow).
   {
     name: '2% 5xx after three healthy hours: fires once the 1h window burns too, clears when errors stop',
@@ -397,21 +444,8 @@ export const RULE_TESTS: RuleTestCase[] = [
       },
     ],
   },
-  {
-    name: 'a newest good backup 24 hours old: on time; 26 hours old: too old',
-    step: '10m',
-    // One good run at 10m, then none.
-    input: [
-      { series: series('velero_backup_last_successful_timestamp', productSchedule), values: `0 ${flat(600, 26 * 6)}` },
-      { series: series('velero_backup_attempt_total', productSchedule), values: `0 ${flat(1, 26 * 6)}` },
-      { series: series('velero_backup_success_total', productSchedule), values: `0 ${flat(1, 26 * 6)}` },
-    ],
-    expect: [
-      { at: '24h10m', alert: 'VeleroBackupTooOld', firing: [] },
-      { at: '26h10m', alert: 'VeleroBackupTooOld', firing: [{ labels: productSchedule, summary: 'No successful backup of velero-product in over 25 hours.' }] },
-    ],
-  },
-  {
+  backupAge,
+  (p) => ({
     name: 'a schedule that has tried and never succeeded since Velero started',
     input: [
       { series: series('velero_backup_last_successful_timestamp', productSchedule), values: flat(0, 90) },
@@ -421,13 +455,21 @@ export const RULE_TESTS: RuleTestCase[] = [
     ],
     expect: [
       { at: '30m', alert: 'VeleroBackupTooOld', firing: [] },
-      { at: '60m', alert: 'VeleroBackupTooOld', firing: [{ labels: productSchedule, summary: 'No successful backup of velero-product in over 25 hours.' }] },
+      { at: '60m', alert: 'VeleroBackupTooOld', firing: [{ labels: productSchedule, summary: tooOldSummary(p) }] },
     ],
-  },
+  }),
 ];
 
+/** Every case, for a stack with these parameters. */
+export function ruleTests(p: RuleParameters): RuleTestCase[] {
+  return RULE_TESTS.map((c) => (typeof c === 'function' ? c(p) : c));
+}
+
+/** A daily schedule's parameters; which alerts the cases cover does not depend on them. */
+const DAILY_BACKUPS: RuleParameters = { backupMaxAgeSeconds: 25 * 3600 };
+
 /** The alerts a case expects firing at some point, and those it expects silent at some point. */
-export function coverage(cases: RuleTestCase[] = RULE_TESTS): { fires: Set<string>; staysSilent: Set<string> } {
+export function coverage(cases: RuleTestCase[] = ruleTests(DAILY_BACKUPS)): { fires: Set<string>; staysSilent: Set<string> } {
   const fires = new Set<string>();
   const staysSilent = new Set<string>();
   for (const c of cases) for (const e of c.expect) (e.firing.length > 0 ? fires : staysSilent).add(e.alert);

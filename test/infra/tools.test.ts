@@ -1,6 +1,19 @@
 import cockpitInfra from '../../infra';
-import { RULE_TESTS } from '../../infra/alerts/ruleTests';
-import { STACKS, type StackName, T, helmValues, named, ofType, plain, runProgram, stackConfigWithSecrets, stackFileConfig } from './harness';
+import { type RuleTestCase, ruleTests } from '../../infra/alerts/ruleTests';
+import { backupCadence } from '../../infra/backupSchedule';
+import {
+  STACKS,
+  type StackName,
+  type StackRun,
+  T,
+  helmValues,
+  named,
+  ofType,
+  plain,
+  runProgram,
+  stackConfigWithSecrets,
+  stackFileConfig,
+} from './harness';
 import { promtoolTestFiles } from './promtoolTests';
 import { describeWithTools, mustPass, runTool, scratchDir } from './tools';
 
@@ -12,13 +25,16 @@ import { describeWithTools, mustPass, runTool, scratchDir } from './tools';
 
 type Rendered = { rulesFile: string; ruleCount: number; alertmanagerFile: string; dashboardQueries: string[] };
 
-/** What a stack file says about where its alerts come from and point to, read apart from the program. */
-function stackFacts(stack: StackName): { cluster: string; runbookBaseUrl: string } {
-  const file = stackFileConfig(stack);
+/** What a stack file says about its alerts: the cluster they come from, where runbooks are, how often backups run. */
+function stackFacts(file: Record<string, string>): { cluster: string; runbookBaseUrl: string; backupMaxAgeSeconds: number } {
   const cluster = (JSON.parse(file['cockpit:cluster']!) as { name: string }).name;
   const { runbookBaseUrl } = JSON.parse(file['cockpit:alerting']!) as { runbookBaseUrl: string };
-  return { cluster, runbookBaseUrl };
+  const cadence = backupCadence((JSON.parse(file['cockpit:backups']!) as { schedule: string }).schedule);
+  if ('problem' in cadence) throw new Error(`the stack's backup schedule ${cadence.problem}`);
+  return { cluster, runbookBaseUrl, backupMaxAgeSeconds: cadence.maxAgeSeconds };
 }
+
+const rulesOf = (run: StackRun) => plain(named(run, T.prometheusRule, 'cockpit-rules').inputs).spec.groups as Array<{ rules: unknown[] }>;
 
 describeWithTools('the real tools, on what each stack renders', (tools) => {
   const scratch = scratchDir('infra-tools');
@@ -29,7 +45,7 @@ describeWithTools('the real tools, on what each stack renders', (tools) => {
     for (const stack of STACKS) {
       const { config, secretKeys } = stackConfigWithSecrets(stack);
       const run = await runProgram(cockpitInfra, stack, config, secretKeys);
-      const groups = plain(named(run, T.prometheusRule, 'cockpit-rules').inputs).spec.groups as Array<{ rules: unknown[] }>;
+      const groups = rulesOf(run);
       rendered[stack] = {
         rulesFile: scratch.write(`${stack}.rules.yml`, { groups }),
         ruleCount: groups.reduce((n, g) => n + g.rules.length, 0),
@@ -68,21 +84,36 @@ describeWithTools('the real tools, on what each stack renders', (tools) => {
   });
 
   describe('promtool test rules: the cases in infra/alerts/ruleTests.ts', () => {
-    const testFiles = (stack: StackName, cases = RULE_TESTS) =>
-      promtoolTestFiles({ rulesFile: `${stack}.rules.yml`, ...stackFacts(stack), cases }).map(({ step, file }) =>
-        scratch.write(`${stack}.rule-tests.${step}.yml`, file),
+    const testFiles = (name: string, file: Record<string, string>, pick: (c: RuleTestCase) => boolean = () => true) => {
+      const facts = stackFacts(file);
+      const cases = ruleTests({ backupMaxAgeSeconds: facts.backupMaxAgeSeconds }).filter(pick);
+      return promtoolTestFiles({ rulesFile: `${name}.rules.yml`, ...facts, cases }).map(({ step, file: doc }) =>
+        scratch.write(`${name}.rule-tests.${step}.yml`, doc),
       );
+    };
 
     test.each(STACKS)('%s: every case passes, each alert carrying the stack’s cluster label', (stack) => {
-      for (const file of testFiles(stack)) {
+      for (const file of testFiles(stack, stackFileConfig(stack))) {
         expect(mustPass(tools.promtool, ['test', 'rules', file], { cwd: scratch.dir })).toContain('SUCCESS');
       }
     });
 
+    test('a weekly backup schedule gets a week and an hour before its backup is too old, not a day', async () => {
+      const { config, secretKeys } = stackConfigWithSecrets('dev');
+      const backups = { ...JSON.parse(config['cockpit:backups']!), schedule: '0 1 * * 0' };
+      const weekly = { ...config, 'cockpit:backups': JSON.stringify(backups) };
+      scratch.write('weekly.rules.yml', { groups: rulesOf(await runProgram(cockpitInfra, 'dev', weekly, secretKeys)) });
+      const files = testFiles('weekly', weekly, (c) => c.expect.some((e) => e.alert === 'VeleroBackupTooOld'));
+      expect(files).toHaveLength(2);
+      for (const file of files) expect(mustPass(tools.promtool, ['test', 'rules', file], { cwd: scratch.dir })).toContain('SUCCESS');
+    });
+
     test('a case that expects the wrong outcome fails, with its name in promtool’s report', () => {
-      const firing = RULE_TESTS.find((c) => c.name.startsWith('a Certificate 20 days'))!;
+      const cases = ruleTests({ backupMaxAgeSeconds: 25 * 3600 });
+      const firing = cases.find((c) => c.name.startsWith('a Certificate 20 days'))!;
       const silenced = { ...firing, expect: firing.expect.map((e) => ({ ...e, firing: [] })) };
-      const run = runTool(tools.promtool, ['test', 'rules', ...testFiles('dev', [silenced])], { cwd: scratch.dir });
+      const file = scratch.write('wrong.rule-tests.yml', promtoolTestFiles({ rulesFile: 'dev.rules.yml', ...stackFacts(stackFileConfig('dev')), cases: [silenced] })[0]!.file);
+      const run = runTool(tools.promtool, ['test', 'rules', file], { cwd: scratch.dir });
       expect(run.status).toBe(1);
       expect(run.output).toContain(`name: ${firing.name}`);
       expect(run.output).toContain('alertname: CertificateExpiringSoon');
