@@ -73,6 +73,43 @@ describeWithTools('the real tools, on what each stack renders', (tools) => {
     expect(output).toMatch(/- 3 receivers/);
   });
 
+  describe('amtool config routes test: where each kind of alert goes', () => {
+    const routes = (stack: StackName, expected: string, labels: Record<string, string>) =>
+      runTool(
+        tools.amtool,
+        [
+          'config',
+          'routes',
+          'test',
+          `--config.file=${rendered[stack].alertmanagerFile}`,
+          `--verify.receivers=${expected}`,
+          ...Object.entries(labels).map(([k, v]) => `${k}=${v}`),
+        ],
+        { cwd: scratch.dir },
+      );
+    const reaches = (stack: StackName, expected: string, labels: Record<string, string>) => {
+      const run = routes(stack, expected, labels);
+      expect({ labels, status: run.status, receiver: run.output.split('\n')[0] }).toEqual({ labels, status: 0, receiver: expected });
+    };
+
+    test.each(STACKS)('%s: a critical product alert, with the stack’s cluster, reaches cockpit', (stack) => {
+      const { cluster } = stackFacts(stackFileConfig(stack));
+      reaches(stack, 'cockpit', { alertname: 'ProductServiceDown', severity: 'critical', level: 'product', cluster, namespace: 'shop', service: 'api' });
+      // kube-prometheus-stack's own alerts get the cluster label from Prometheus' external labels and go the same way.
+      reaches(stack, 'cockpit', { alertname: 'KubePodCrashLooping', severity: 'warning', cluster, namespace: 'kube-system' });
+    });
+
+    test.each(STACKS)('%s: Watchdog reaches cockpit-heartbeat, InfoInhibitor nobody', (stack) => {
+      const { cluster } = stackFacts(stackFileConfig(stack));
+      reaches(stack, 'cockpit-heartbeat', { alertname: 'Watchdog', severity: 'none', cluster });
+      reaches(stack, 'null', { alertname: 'InfoInhibitor', severity: 'none', cluster, namespace: 'shop' });
+    });
+
+    test('a wrong expectation fails', () => {
+      expect(routes('prod', 'cockpit-heartbeat', { alertname: 'ProductServiceDown', cluster: 'cockpit-prod' }).status).not.toBe(0);
+    });
+  });
+
   test.each(STACKS)('%s: every dashboard panel query parses as PromQL', (stack) => {
     const queries = rendered[stack].dashboardQueries;
     expect(queries.length).toBeGreaterThan(10);
