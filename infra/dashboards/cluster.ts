@@ -97,7 +97,7 @@ export function clusterOverviewDashboard() {
           title: 'Age of last successful backup',
           kind: 'timeseries',
           unit: 'dtdurations',
-          description: 'VeleroBackupTooOld fires above 25 hours.',
+          description: 'VeleroBackupTooOld fires past the schedule’s longest gap plus an hour: 25 hours for a daily one.',
           targets: [
             {
               expr: 'time() - (velero_backup_last_successful_timestamp{schedule!=""} > 0)',
