@@ -328,10 +328,11 @@ const RULE_TESTS: Array<RuleTestCase | ((p: RuleParameters) => RuleTestCase)> = 
   // Pods and volumes, joined with the namespace labels so only the product's count.
   {
     name: 'a product pod in CrashLoopBackOff for 15 minutes; the same in kube-system is not the product’s',
+    step: '5m',
     input: [
-      ...namespaceLabels(30),
-      { series: series('kube_pod_container_status_waiting_reason', crashLoop('shop', 'api-6f7c9d-x2k4q', 'api')), values: flat(1, 30) },
-      { series: series('kube_pod_container_status_waiting_reason', crashLoop('kube-system', 'coredns-5d78c9869d-abcde', 'coredns')), values: flat(1, 30) },
+      ...namespaceLabels(6),
+      { series: series('kube_pod_container_status_waiting_reason', crashLoop('shop', 'api-6f7c9d-x2k4q', 'api')), values: flat(1, 6) },
+      { series: series('kube_pod_container_status_waiting_reason', crashLoop('kube-system', 'coredns-5d78c9869d-abcde', 'coredns')), values: flat(1, 6) },
     ],
     expect: [
       { at: '10m', alert: 'ProductPodCrashLooping', firing: [] },
@@ -344,7 +345,8 @@ const RULE_TESTS: Array<RuleTestCase | ((p: RuleParameters) => RuleTestCase)> = 
   },
   {
     name: 'a product volume at 14% free losing 1 MB a minute fills within a day',
-    input: [...namespaceLabels(100), ...volumeSeries(postgresVolume, `${1.4 * GB}-${1_000_000}x100`, 100)],
+    step: '5m',
+    input: [...namespaceLabels(20), ...volumeSeries(postgresVolume, `${1.4 * GB}-${5_000_000}x20`, 20)],
     expect: [
       { at: '30m', alert: 'ProductVolumeFillingUp', firing: [] },
       {
@@ -357,10 +359,11 @@ const RULE_TESTS: Array<RuleTestCase | ((p: RuleParameters) => RuleTestCase)> = 
   },
   {
     name: 'a product volume at 10% free that is not growing, and a filling volume outside the product: no alert',
+    step: '5m',
     input: [
-      ...namespaceLabels(100),
-      ...volumeSeries(postgresVolume, flat(1 * GB, 100), 100),
-      ...volumeSeries(volume('kube-system', 'etcd-backup'), `${1.4 * GB}-${1_000_000}x100`, 100),
+      ...namespaceLabels(20),
+      ...volumeSeries(postgresVolume, flat(1 * GB, 20), 20),
+      ...volumeSeries(volume('kube-system', 'etcd-backup'), `${1.4 * GB}-${5_000_000}x20`, 20),
     ],
     expect: [
       { at: '90m', alert: 'ProductVolumeFillingUp', firing: [] },
@@ -392,7 +395,8 @@ const RULE_TESTS: Array<RuleTestCase | ((p: RuleParameters) => RuleTestCase)> = 
   // Certificates: the value is the expiry time, so time() - value is how long is left.
   {
     name: 'a Certificate 20 days from expiry, named by its own namespace, not cert-manager’s',
-    input: [{ series: series('certmanager_certificate_expiration_timestamp_seconds', certificate), values: flat(20 * SECONDS_PER_DAY + 2 * 3600, 150) }],
+    step: '5m',
+    input: [{ series: series('certmanager_certificate_expiration_timestamp_seconds', certificate), values: flat(20 * SECONDS_PER_DAY + 2 * 3600, 30) }],
     expect: [
       { at: '30m', alert: 'CertificateExpiringSoon', firing: [] },
       {
@@ -405,7 +409,8 @@ const RULE_TESTS: Array<RuleTestCase | ((p: RuleParameters) => RuleTestCase)> = 
   },
   {
     name: 'a Certificate 2 days from expiry: imminent',
-    input: [{ series: series('certmanager_certificate_expiration_timestamp_seconds', certificate), values: flat(2 * SECONDS_PER_DAY + 30 * 60, 40) }],
+    step: '5m',
+    input: [{ series: series('certmanager_certificate_expiration_timestamp_seconds', certificate), values: flat(2 * SECONDS_PER_DAY + 30 * 60, 8) }],
     expect: [
       { at: '5m', alert: 'CertificateExpiryImminent', firing: [] },
       {
@@ -417,7 +422,8 @@ const RULE_TESTS: Array<RuleTestCase | ((p: RuleParameters) => RuleTestCase)> = 
   },
   {
     name: 'a Certificate 25 days from expiry: renewed in time, no alert',
-    input: [{ series: series('certmanager_certificate_expiration_timestamp_seconds', certificate), values: flat(25 * SECONDS_PER_DAY, 150) }],
+    step: '5m',
+    input: [{ series: series('certmanager_certificate_expiration_timestamp_seconds', certificate), values: flat(25 * SECONDS_PER_DAY, 30) }],
     expect: [
       { at: '2h', alert: 'CertificateExpiringSoon', firing: [] },
       { at: '2h', alert: 'CertificateExpiryImminent', firing: [] },
@@ -427,10 +433,12 @@ const RULE_TESTS: Array<RuleTestCase | ((p: RuleParameters) => RuleTestCase)> = 
   // Backups.
   {
     name: 'a scheduled backup that failed, and one that partly failed; a failed manual backup is not the schedule’s',
+    step: '5m',
+    // Each fails at 30m.
     input: [
-      { series: series('velero_backup_failure_total', productSchedule), values: `${flat(0, 29)} ${flat(1, 60)}` },
-      { series: series('velero_backup_partial_failure_total', velero('velero-nightly')), values: `${flat(0, 29)} ${flat(1, 60)}` },
-      { series: series('velero_backup_failure_total', velero('')), values: `${flat(0, 29)} ${flat(1, 60)}` },
+      { series: series('velero_backup_failure_total', productSchedule), values: `${flat(0, 5)} ${flat(1, 12)}` },
+      { series: series('velero_backup_partial_failure_total', velero('velero-nightly')), values: `${flat(0, 5)} ${flat(1, 12)}` },
+      { series: series('velero_backup_failure_total', velero('')), values: `${flat(0, 5)} ${flat(1, 12)}` },
     ],
     expect: [
       { at: '20m', alert: 'VeleroBackupFailed', firing: [] },

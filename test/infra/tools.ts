@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -62,6 +62,8 @@ export function describeWithTools(title: string, body: (tools: Tools) => void, e
 
 export type ToolRun = { status: number | null; output: string };
 
+const toolEnv = (home: string) => ({ PATH: '/usr/bin:/bin', HOME: home, LANG: 'C.UTF-8', TZ: 'UTC' });
+
 /**
  * Runs a tool with an allowlisted environment: no secrets of the caller's, and a HOME of its own so amtool reads
  * no personal ~/.config/amtool. Synchronous on purpose: these are short, and the suite runs them one at a time.
@@ -69,7 +71,7 @@ export type ToolRun = { status: number | null; output: string };
 export function runTool(executable: string, args: string[], opts: { cwd: string; timeoutMs?: number }): ToolRun {
   const result = spawnSync(executable, args, {
     cwd: opts.cwd,
-    env: { PATH: '/usr/bin:/bin', HOME: opts.cwd, LANG: 'C.UTF-8', TZ: 'UTC' },
+    env: toolEnv(opts.cwd),
     encoding: 'utf8',
     timeout: opts.timeoutMs ?? 60_000,
   });
@@ -77,13 +79,33 @@ export function runTool(executable: string, args: string[], opts: { cwd: string;
   return { status: result.status, output: `${result.stdout}${result.stderr}`.trim() };
 }
 
-/** Runs a tool and fails with its own words when it exits non-zero. */
-export function mustPass(executable: string, args: string[], opts: { cwd: string; timeoutMs?: number }): string {
-  const run = runTool(executable, args, opts);
+/** runTool without blocking, so several runs can share the machine's cores. */
+export function runToolAsync(executable: string, args: string[], opts: { cwd: string; timeoutMs?: number }): Promise<ToolRun> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      executable,
+      args,
+      { cwd: opts.cwd, env: toolEnv(opts.cwd), encoding: 'utf8', timeout: opts.timeoutMs ?? 60_000 },
+      (error, stdout, stderr) => {
+        const status = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
+        if (status === null) reject(error);
+        else resolve({ status, output: `${stdout}${stderr}`.trim() });
+      },
+    );
+  });
+}
+
+/** Fails with the tool's own words when it exited non-zero. */
+export function passed(executable: string, args: string[], run: ToolRun): string {
   if (run.status !== 0) {
     throw new Error(`${path.basename(executable)} ${args.join(' ')} exited ${run.status}:\n${run.output}`);
   }
   return run.output;
+}
+
+/** Runs a tool and fails with its own words when it exits non-zero. */
+export function mustPass(executable: string, args: string[], opts: { cwd: string; timeoutMs?: number }): string {
+  return passed(executable, args, runTool(executable, args, opts));
 }
 
 /** A scratch directory for the files a tool reads; remove() deletes it with everything in it. */
