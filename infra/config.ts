@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import {
   BACKUP_ALLOWANCE_SECONDS,
+  type BackupCadence,
   MAINTENANCE_WINDOW_SECONDS,
   backupCadence,
   describeRun,
@@ -323,33 +324,8 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
   const botEnabled = setting('bot', botEnabledSchema);
   const bot = botEnabled?.enabled === true ? setting('bot', botSchema) : botEnabled ? setting('bot', botDisabledSchema) : undefined;
 
-  const backupCadenceOf = (b: z.infer<typeof backupsSchema>) => {
-    const cadence = backupCadence(b.schedule);
-    if ('problem' in cadence) {
-      problems.push(`${key('backups')}.schedule: ${cadence.problem} (got ${JSON.stringify(b.schedule)})`);
-      return undefined;
-    }
-    const gapDays = cadence.longestGapSeconds / 86400;
-    if (gapDays > b.retentionDays) {
-      problems.push(
-        `${key('backups')}.retentionDays: ${b.retentionDays} days is shorter than the ${formatDays(gapDays)} the schedule can leave between ` +
-          'backups, so at times there would be no backup to restore',
-      );
-    }
-    if (cluster?.mode === 'managed') {
-      const run = runInMaintenanceWindow(cadence, cluster.maintenanceWindow);
-      if (run) {
-        const w = cluster.maintenanceWindow;
-        problems.push(
-          `${key('backups')}.schedule: the ${describeRun(run)} UTC run falls in or just before the maintenance window ` +
-            `(${key('cluster')}.maintenanceWindow: ${w.day} ${w.startTime} UTC, ${MAINTENANCE_WINDOW_SECONDS / 3600} hours), when nodes are drained ` +
-            `and a file-level backup ends PartiallyFailed; start it at least ${BACKUP_ALLOWANCE_SECONDS / 3600} hour before the window, or after it`,
-        );
-      }
-    }
-    return cadence;
-  };
-  const cadence = backups && backupCadenceOf(backups);
+  // Checked against the cluster's maintenance window too, so only once both parsed.
+  const cadence = backups && checkBackupSchedule(backups, cluster, problems);
 
   const secret = (name: SecretKey, required: string | false, check?: z.ZodType<string>): string | undefined => {
     const value = raw[key(name)];
@@ -493,6 +469,40 @@ function article(expected: string): string {
 function splitKey(k: string): [string, string] {
   const i = k.indexOf(':');
   return i < 0 ? ['', k] : [k.slice(0, i), k.slice(i + 1)];
+}
+
+/**
+ * What the backup schedule implies (see backupSchedule.ts), with a problem for each way it cannot work: Velero
+ * cannot run it, it leaves gaps longer than the retention, or a run meets the cluster's maintenance window.
+ */
+function checkBackupSchedule(
+  b: z.infer<typeof backupsSchema>,
+  cluster: ClusterSettings | undefined,
+  problems: string[],
+): BackupCadence | undefined {
+  const cadence = backupCadence(b.schedule);
+  if ('problem' in cadence) {
+    problems.push(`${key('backups')}.schedule: ${cadence.problem} (got ${JSON.stringify(b.schedule)})`);
+    return undefined;
+  }
+  const gapDays = cadence.longestGapSeconds / 86400;
+  if (gapDays > b.retentionDays) {
+    problems.push(
+      `${key('backups')}.retentionDays: ${b.retentionDays} days is shorter than the ${formatDays(gapDays)} the schedule can leave between ` +
+        'backups, so at times there would be no backup to restore',
+    );
+  }
+  // An existing cluster's maintenance, if any, is not this program's to know.
+  const w = cluster?.mode === 'managed' ? cluster.maintenanceWindow : undefined;
+  const run = w && runInMaintenanceWindow(cadence, w);
+  if (w && run) {
+    problems.push(
+      `${key('backups')}.schedule: the ${describeRun(run)} UTC run falls in or just before the maintenance window ` +
+        `(${key('cluster')}.maintenanceWindow: ${w.day} ${w.startTime} UTC, ${MAINTENANCE_WINDOW_SECONDS / 3600} hours), when nodes are drained ` +
+        `and a file-level backup ends PartiallyFailed; start it at least ${BACKUP_ALLOWANCE_SECONDS / 3600} hour before the window, or after it`,
+    );
+  }
+  return cadence;
 }
 
 function formatDays(days: number): string {
