@@ -3,6 +3,14 @@ import * as path from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import {
+  BACKUP_ALLOWANCE_SECONDS,
+  type BackupCadence,
+  MAINTENANCE_WINDOW_SECONDS,
+  backupCadence,
+  describeRun,
+  runInMaintenanceWindow,
+} from './backupSchedule';
 
 /**
  * Every per-stack setting, read and validated in one place before any resource is declared.
@@ -32,9 +40,16 @@ const cpu = z.preprocess(
   z.string().regex(/^(\d+m|\d+(\.\d+)?)$/, 'must be a CPU quantity like 250m or 2'),
 );
 const promDuration = z.string().regex(/^\d+(ms|s|m|h|d|w|y)$/, 'must be a duration like 30s, 15d or 2w');
+// Five fields of numbers, three-letter names, * and ?, with ranges, steps and lists: what Velero's cron parser reads
+// (croner, which checks the values, would also take L, W and #, which Velero rejects).
+const cronToken = String.raw`(\*|\?|\d+|[A-Za-z]{3})(-(\d+|[A-Za-z]{3}))?(\/\d+)?`;
+const cronField = `${cronToken}(,${cronToken})*`;
 const cron = z
   .string()
-  .regex(/^(@(hourly|daily|weekly|monthly)|(\S+\s+){4}\S+)$/, 'must be a five-field cron expression like "0 3 * * *"');
+  .regex(
+    new RegExp(`^(@(hourly|daily|weekly|monthly)|${cronField}(\\s+${cronField}){4})$`),
+    'must be a five-field cron expression like "0 3 * * *"',
+  );
 const httpsUrl = z.string().refine((v) => {
   try {
     return new URL(v).protocol === 'https:';
@@ -189,7 +204,10 @@ export type IngressSettings = z.infer<typeof ingressSchema>;
 export type MonitoringSettings = z.infer<typeof monitoringSchema>;
 export type AlertingSettings = { cockpitWebhookUrl: string; heartbeatUrl: string; runbookBaseUrl: string };
 export type LoggingSettings = z.infer<typeof loggingSchema>;
-export type BackupSettings = z.infer<typeof backupsSchema>;
+export type BackupSettings = z.infer<typeof backupsSchema> & {
+  /** How old the newest scheduled backup may get before VeleroBackupTooOld fires; derived from `schedule`. */
+  maxAgeSeconds: number;
+};
 export type ProductSettings = z.infer<typeof productSchema>;
 export type ProductService = z.infer<typeof productServiceSchema>;
 export type BotSettings = z.infer<typeof botSchema>;
@@ -306,6 +324,9 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
   const botEnabled = setting('bot', botEnabledSchema);
   const bot = botEnabled?.enabled === true ? setting('bot', botSchema) : botEnabled ? setting('bot', botDisabledSchema) : undefined;
 
+  // Checked against the cluster's maintenance window too, so only once both parsed.
+  const cadence = backups && checkBackupSchedule(backups, cluster, problems);
+
   const secret = (name: SecretKey, required: string | false, check?: z.ZodType<string>): string | undefined => {
     const value = raw[key(name)];
     if (value === undefined || value === '') {
@@ -363,7 +384,7 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
       runbookBaseUrl: withTrailingSlash(alertingSettings.runbookBaseUrl),
     },
     logging: logging!,
-    backups: backups!,
+    backups: { ...backups!, maxAgeSeconds: cadence!.maxAgeSeconds },
     product: product!,
     bot: bot!,
     secrets: {
@@ -448,6 +469,44 @@ function article(expected: string): string {
 function splitKey(k: string): [string, string] {
   const i = k.indexOf(':');
   return i < 0 ? ['', k] : [k.slice(0, i), k.slice(i + 1)];
+}
+
+/**
+ * What the backup schedule implies (see backupSchedule.ts), with a problem for each way it cannot work: Velero
+ * cannot run it, it leaves gaps longer than the retention, or a run meets the cluster's maintenance window.
+ */
+function checkBackupSchedule(
+  b: z.infer<typeof backupsSchema>,
+  cluster: ClusterSettings | undefined,
+  problems: string[],
+): BackupCadence | undefined {
+  const cadence = backupCadence(b.schedule);
+  if ('problem' in cadence) {
+    problems.push(`${key('backups')}.schedule: ${cadence.problem} (got ${JSON.stringify(b.schedule)})`);
+    return undefined;
+  }
+  const gapDays = cadence.longestGapSeconds / 86400;
+  if (gapDays > b.retentionDays) {
+    problems.push(
+      `${key('backups')}.retentionDays: ${b.retentionDays} days is shorter than the ${formatDays(gapDays)} the schedule can leave between ` +
+        'backups, so at times there would be no backup to restore',
+    );
+  }
+  // An existing cluster's maintenance, if any, is not this program's to know.
+  const w = cluster?.mode === 'managed' ? cluster.maintenanceWindow : undefined;
+  const run = w && runInMaintenanceWindow(cadence, w);
+  if (w && run) {
+    problems.push(
+      `${key('backups')}.schedule: the ${describeRun(run)} UTC run falls in or just before the maintenance window ` +
+        `(${key('cluster')}.maintenanceWindow: ${w.day} ${w.startTime} UTC, ${MAINTENANCE_WINDOW_SECONDS / 3600} hours), when nodes are drained ` +
+        `and a file-level backup ends PartiallyFailed; start it at least ${BACKUP_ALLOWANCE_SECONDS / 3600} hour before the window, or after it`,
+    );
+  }
+  return cadence;
+}
+
+function formatDays(days: number): string {
+  return days === 1 ? '1 day' : `${Math.round(days * 10) / 10} days`;
 }
 
 function withTrailingSlash(url: string): string {

@@ -53,6 +53,7 @@ async function cockpitInfra() {
       runbookBaseUrl: config.alerting.runbookBaseUrl,
       alerts: ALERT_RULES,
       recordings: RECORDING_RULES,
+      parameters: { backupMaxAgeSeconds: config.backups.maxAgeSeconds },
     },
     afterMonitoring,
   );

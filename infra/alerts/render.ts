@@ -1,4 +1,4 @@
-import { type AlertRule, type RecordingRule } from './rules';
+import { type AlertRule, type RecordingRule, type RuleParameters, forStack } from './rules';
 
 /** One rule group of a PrometheusRule spec (monitoring.coreos.com/v1). */
 export type RuleGroup = {
@@ -21,6 +21,7 @@ export type RenderOptions = {
   cluster: string;
   /** Where runbooks/ is browsable, ending with '/'; each rule's `runbook` path is appended to it. */
   runbookBaseUrl: string;
+  parameters: RuleParameters;
 };
 
 export function runbookUrl(rule: Pick<AlertRule, 'runbook'>, runbookBaseUrl: string): string {
@@ -44,11 +45,11 @@ export function renderRuleGroups(alerts: AlertRule[], recordings: RecordingRule[
       .filter((r) => r.level === level)
       .map((r) => ({
         alert: r.alert,
-        expr: r.expr,
+        expr: forStack(r.expr, opts.parameters),
         for: r.for,
         labels: alertLabels(r, opts.cluster),
         annotations: {
-          summary: r.summary,
+          summary: forStack(r.summary, opts.parameters),
           description: r.description,
           runbook_url: runbookUrl(r, opts.runbookBaseUrl),
         },

@@ -12,15 +12,28 @@
 
 export type AlertSeverity = 'critical' | 'warning' | 'info';
 
+/** What a rule needs to know about the stack it runs in. */
+export type RuleParameters = {
+  /** How old the newest scheduled backup may get: the backup schedule's longest gap plus the time a backup takes. */
+  backupMaxAgeSeconds: number;
+};
+
+/** A value that differs between stacks: written as a function of the stack's RuleParameters. */
+export type PerStack<T extends string> = T | ((p: RuleParameters) => T);
+
+export function forStack<T extends string>(value: PerStack<T>, p: RuleParameters): T {
+  return typeof value === 'function' ? value(p) : value;
+}
+
 export type AlertRule = {
   alert: string;
-  expr: string;
+  expr: PerStack<string>;
   for: string;
   severity: AlertSeverity;
   level: 'cluster' | 'product';
   /** Customers notice this while it fires; Cockpit may warn them before they open a ticket. */
   customerImpact: boolean;
-  summary: string;
+  summary: PerStack<string>;
   description: string;
   /** Path relative to runbooks/, e.g. 'alerts/KubePodCrashLooping.md'. */
   runbook: string;
@@ -87,8 +100,15 @@ function burn(ratio: (w: SliWindow) => string, budget: number, factor: number, l
   return `(${ratio(long)} > ${threshold} and ${ratio(short)} > ${threshold})`;
 }
 
-/** Prometheus keeps at most 25 hours between scheduled daily backups before the newest one is too old. */
-const BACKUP_MAX_AGE_SECONDS = 25 * 3600;
+/**
+ * cert-manager's expiry gauge, with each Certificate's own namespace in `namespace`. cert-manager's ServiceMonitor
+ * keeps the chart's `honorLabels: false`, so Prometheus moves the metric's `namespace` to `exported_namespace` and
+ * writes cert-manager's own namespace in its place; without this every alert would name cert-manager/<name>, and
+ * grouping and inhibition by namespace would lump all certificates together. Where labels are honoured there is
+ * no `exported_namespace` and the series passes unchanged.
+ */
+export const CERTIFICATE_EXPIRY =
+  'label_replace(certmanager_certificate_expiration_timestamp_seconds, "namespace", "$1", "exported_namespace", "(.+)")';
 
 export const ALERT_RULES: AlertRule[] = [
   {
@@ -182,8 +202,9 @@ export const ALERT_RULES: AlertRule[] = [
   },
   {
     alert: 'ProductVolumeAlmostFull',
+    // The parentheses matter: `*` binds tighter than `<`, and a comparison against a join does not parse.
     expr:
-      'kubelet_volume_stats_available_bytes{job="kubelet"} / kubelet_volume_stats_capacity_bytes{job="kubelet"} < 0.05\n' +
+      '(\n  kubelet_volume_stats_available_bytes{job="kubelet"} / kubelet_volume_stats_capacity_bytes{job="kubelet"} < 0.05\n)\n' +
       `* on (namespace) group_left () ${productNamespaces}`,
     for: '5m',
     severity: 'critical',
@@ -195,7 +216,7 @@ export const ALERT_RULES: AlertRule[] = [
   },
   {
     alert: 'CertificateExpiringSoon',
-    expr: 'certmanager_certificate_expiration_timestamp_seconds - time() < 21 * 24 * 3600',
+    expr: `${CERTIFICATE_EXPIRY} - time() < 21 * 24 * 3600`,
     for: '1h',
     severity: 'warning',
     level: 'product',
@@ -207,7 +228,7 @@ export const ALERT_RULES: AlertRule[] = [
   },
   {
     alert: 'CertificateExpiryImminent',
-    expr: 'certmanager_certificate_expiration_timestamp_seconds - time() < 3 * 24 * 3600',
+    expr: `${CERTIFICATE_EXPIRY} - time() < 3 * 24 * 3600`,
     for: '10m',
     severity: 'critical',
     level: 'product',
@@ -231,23 +252,39 @@ export const ALERT_RULES: AlertRule[] = [
   },
   {
     alert: 'VeleroBackupTooOld',
-    // The second branch catches a schedule that keeps trying and never succeeds since Velero started, when
-    // the last-success gauge is still 0; a Velero that is not running at all is TargetDown's job.
-    expr:
-      `(\n  time() - velero_backup_last_successful_timestamp{schedule!=""} > ${BACKUP_MAX_AGE_SECONDS}\n` +
+    // The stack's schedule sets the limit: its longest gap between runs plus the time a backup may take (25 hours
+    // for a daily one). The second branch catches a schedule that keeps trying and never succeeds since Velero
+    // started, when the last-success gauge is still 0; a Velero that is not running at all is TargetDown's job.
+    expr: ({ backupMaxAgeSeconds: maxAge }) =>
+      `(\n  time() - velero_backup_last_successful_timestamp{schedule!=""} > ${maxAge}\n` +
       '  and velero_backup_last_successful_timestamp{schedule!=""} > 0\n)\nor\n' +
-      '(\n  increase(velero_backup_attempt_total{schedule!=""}[26h]) > 0\n' +
-      '  unless on (schedule) increase(velero_backup_success_total{schedule!=""}[26h]) > 0\n)',
+      `(\n  increase(velero_backup_attempt_total{schedule!=""}[${promDuration(maxAge)}]) > 0\n` +
+      `  unless on (schedule) increase(velero_backup_success_total{schedule!=""}[${promDuration(maxAge)}]) > 0\n)`,
     for: '30m',
     severity: 'critical',
     level: 'cluster',
     customerImpact: false,
-    summary: 'No successful backup of {{ $labels.schedule }} in over 25 hours.',
+    summary: ({ backupMaxAgeSeconds }) => `No successful backup of {{ $labels.schedule }} in over ${hoursAndDays(backupMaxAgeSeconds)}.`,
     description:
-      'The daily schedule has missed at least one run. Data written since the last good backup cannot be restored if the cluster is lost now.',
+      'The schedule has missed at least one run. Data written since the last good backup cannot be restored if the cluster is lost now.',
     runbook: 'alerts/VeleroBackupTooOld.md',
   },
 ];
+
+/** A range for a PromQL selector: "25h", "90m", "45s". */
+export function promDuration(seconds: number): string {
+  if (seconds % 3600 === 0) return `${seconds / 3600}h`;
+  return seconds % 60 === 0 ? `${seconds / 60}m` : `${seconds}s`;
+}
+
+/** "25 hours", "7 days and 1 hour": how a person reads a backup's age limit. */
+export function hoursAndDays(seconds: number): string {
+  const hours = Math.round(seconds / 3600);
+  const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'}`;
+  if (hours < 48) return plural(hours, 'hour');
+  const days = Math.floor(hours / 24);
+  return hours % 24 === 0 ? plural(days, 'day') : `${plural(days, 'day')} and ${plural(hours % 24, 'hour')}`;
+}
 
 function round(n: number): number {
   return Math.round(n * 1e6) / 1e6;

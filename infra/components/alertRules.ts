@@ -1,7 +1,7 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { renderRuleGroups } from '../alerts/render';
-import { type AlertRule, type RecordingRule } from '../alerts/rules';
+import { type AlertRule, type RecordingRule, type RuleParameters } from '../alerts/rules';
 import { MANAGED_BY } from './kube';
 
 export type AlertRulesArgs = {
@@ -10,6 +10,7 @@ export type AlertRulesArgs = {
   runbookBaseUrl: string;
   alerts: AlertRule[];
   recordings: RecordingRule[];
+  parameters: RuleParameters;
 };
 
 /** The product's own alerting and recording rules as one PrometheusRule, rendered from alerts/rules.ts. */
@@ -27,6 +28,7 @@ export class AlertRules extends pulumi.ComponentResource {
           groups: renderRuleGroups(args.alerts, args.recordings, {
             cluster: args.clusterName,
             runbookBaseUrl: args.runbookBaseUrl,
+            parameters: args.parameters,
           }),
         },
       },

@@ -1,7 +1,7 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { type BackupSettings } from '../config';
-import { CHARTS, IMAGES } from '../versions';
+import { CHARTS, IMAGES, imageName } from '../versions';
 import { MANAGED_BY, helmRelease, namespace } from './kube';
 
 export type BackupsArgs = {
@@ -63,7 +63,7 @@ export class Backups extends pulumi.ComponentResource {
         initContainers: [
           {
             name: 'velero-plugin-for-aws',
-            image: IMAGES.veleroPluginForAws,
+            image: imageName(IMAGES.veleroPluginForAws),
             imagePullPolicy: 'IfNotPresent',
             volumeMounts: [{ mountPath: '/target', name: 'plugins' }],
           },

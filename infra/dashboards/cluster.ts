@@ -1,3 +1,4 @@
+import { CERTIFICATE_EXPIRY } from '../alerts/rules';
 import { dashboard } from './grafana';
 
 /**
@@ -96,7 +97,7 @@ export function clusterOverviewDashboard() {
           title: 'Age of last successful backup',
           kind: 'timeseries',
           unit: 'dtdurations',
-          description: 'VeleroBackupTooOld fires above 25 hours.',
+          description: 'VeleroBackupTooOld fires past the schedule’s longest gap plus an hour: 25 hours for a daily one.',
           targets: [
             {
               expr: 'time() - (velero_backup_last_successful_timestamp{schedule!=""} > 0)',
@@ -109,7 +110,7 @@ export function clusterOverviewDashboard() {
           kind: 'timeseries',
           unit: 'dtdurations',
           description: 'cert-manager renews at 30 days; CertificateExpiringSoon fires under 21.',
-          targets: [{ expr: 'certmanager_certificate_expiration_timestamp_seconds - time()', legend: '{{namespace}}/{{name}}' }],
+          targets: [{ expr: `${CERTIFICATE_EXPIRY} - time()`, legend: '{{namespace}}/{{name}}' }],
         },
         {
           title: 'Volumes by free space',

@@ -197,6 +197,64 @@ describe('a wrong value is named with what would be right', () => {
   });
 });
 
+describe('backups against the schedule and the maintenance window', () => {
+  const stagingConfig = () => stackConfigWithSecrets('staging').config;
+  const withBackupAt = (raw: Record<string, string>, schedule: string) => withSetting(raw, 'cockpit:backups', (b) => (b.schedule = schedule));
+
+  test('a backup starting inside the maintenance window is refused, naming the run and the window', () => {
+    // Staging as it was: the daily 03:00 backup inside the tuesday 03:00 window, when nodes are drained.
+    expect(problemsOf(withBackupAt(stagingConfig(), '0 3 * * *'), 'staging')).toEqual([
+      'cockpit:backups.schedule: the tuesday 03:00 UTC run falls in or just before the maintenance window ' +
+        '(cockpit:cluster.maintenanceWindow: tuesday 03:00 UTC, 4 hours), when nodes are drained and a file-level backup ' +
+        'ends PartiallyFailed; start it at least 1 hour before the window, or after it',
+    ]);
+  });
+
+  test('a backup needs an hour before the window; one that starts after the window is fine', () => {
+    expect(problemsOf(withBackupAt(stagingConfig(), '30 2 * * *'), 'staging')).toEqual([expect.stringContaining('the tuesday 02:30 UTC run')]);
+    expect(problemsOf(withBackupAt(stagingConfig(), '0 6 * * *'), 'staging')).toEqual([expect.stringContaining('the tuesday 06:00 UTC run')]);
+    for (const ok of ['0 2 * * *', '0 7 * * *', '0 3 * * 1']) {
+      expect(() => parseStackConfig(withBackupAt(stagingConfig(), ok), 'staging')).not.toThrow();
+    }
+  });
+
+  test('a window on any day collides with a daily backup at that hour; an existing cluster has no window to check', () => {
+    const anyDay = withSetting(withBackupAt(stagingConfig(), '0 4 * * 1'), 'cockpit:cluster', (c) => (c.maintenanceWindow.day = 'any'));
+    expect(problemsOf(anyDay, 'staging')).toEqual([expect.stringContaining('the monday 04:00 UTC run')]);
+    const existing = withSetting(withBackupAt(stagingConfig(), '0 3 * * *'), 'cockpit:cluster', (c) => {
+      for (const k of Object.keys(c)) delete c[k];
+      Object.assign(c, { mode: 'existing', name: 'on-prem' });
+    });
+    expect(() => parseStackConfig({ ...existing, 'cockpit:kubeconfig': kubeconfigFor('t') }, 'staging')).not.toThrow();
+  });
+
+  test('a schedule Velero cannot run, or one that runs too often or too rarely, is refused', () => {
+    const scheduleProblem = (schedule: string) => problemsOf(withBackupAt(prodConfig(), schedule));
+    expect(scheduleProblem('0 3 L * *')).toEqual(['cockpit:backups.schedule: must be a five-field cron expression like "0 3 * * *" (got "0 3 L * *")']);
+    expect(scheduleProblem('0 25 * * *')).toEqual(['cockpit:backups.schedule: is not a cron expression Velero can run: Invalid value for hour: 25 (got "0 25 * * *")']);
+    expect(scheduleProblem('*/30 * * * *')).toEqual([
+      'cockpit:backups.schedule: has runs less than an hour apart (00:00 and 00:30 UTC), and a backup may take an hour (got "*/30 * * * *")',
+    ]);
+    expect(scheduleProblem('0 0 30 2 *')).toEqual(['cockpit:backups.schedule: runs less than twice a year (got "0 0 30 2 *")']);
+  });
+
+  test('retention shorter than the gap between backups is refused: there would be times with nothing to restore', () => {
+    const monthly = withSetting(withBackupAt(prodConfig(), '0 1 1 * *'), 'cockpit:backups', (b) => (b.retentionDays = 14));
+    expect(problemsOf(monthly)).toEqual([
+      'cockpit:backups.retentionDays: 14 days is shorter than the 31 days the schedule can leave between backups, so at times there would be no backup to restore',
+    ]);
+  });
+
+  test('the backup age limit is the schedule’s longest gap plus an hour', () => {
+    const maxAge = (schedule: string) => parseStackConfig(withBackupAt(prodConfig(), schedule), 'prod').backups.maxAgeSeconds / 3600;
+    expect(parseStackConfig(prodConfig(), 'prod').backups.maxAgeSeconds).toBe(25 * 3600);
+    expect(maxAge('0 1 * * 0')).toBe(7 * 24 + 1);
+    // Weekdays only: the weekend is the longest gap.
+    expect(maxAge('0 1 * * 1-5')).toBe(3 * 24 + 1);
+    expect(maxAge('0 1,13 * * *')).toBe(13);
+  });
+});
+
 describe('secrets in errors', () => {
   test('a malformed secret is named, its value is not', () => {
     const raw = {

@@ -2,10 +2,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { buildAlertmanagerConfig } from '../../infra/alerts/alertmanager';
 import { renderRuleGroups } from '../../infra/alerts/render';
-import { ALERT_RULES, RECORDING_RULES } from '../../infra/alerts/rules';
+import { ALERT_RULES, RECORDING_RULES, type RuleParameters, forStack, hoursAndDays, promDuration } from '../../infra/alerts/rules';
 import { REPO_ROOT } from './harness';
 
 const RUNBOOKS = path.join(REPO_ROOT, 'runbooks');
+/** A daily backup schedule's: its 24 hours between runs and an hour for the backup. */
+const DAILY: RuleParameters = { backupMaxAgeSeconds: 25 * 3600 };
 const REQUIRED_HEADINGS = ['## Meaning', '## Impact', '## First checks', '## Mitigation', '## Escalation'];
 
 describe('ALERT_RULES (the data the runbooks lint and Cockpit read)', () => {
@@ -30,16 +32,16 @@ describe('ALERT_RULES (the data the runbooks lint and Cockpit read)', () => {
   test.each(ALERT_RULES.map((r) => [r.alert, r] as const))('%s is well-formed', (_alert, rule) => {
     expect(['critical', 'warning', 'info']).toContain(rule.severity);
     expect(rule.for).toMatch(/^\d+[smh]$/);
-    expect(rule.summary.length).toBeGreaterThan(10);
+    expect(forStack(rule.summary, DAILY).length).toBeGreaterThan(10);
     expect(rule.description.length).toBeGreaterThan(10);
-    expect(balanced(rule.expr)).toBe(true);
+    expect(balanced(forStack(rule.expr, DAILY))).toBe(true);
     // A page that would be silent about what is wrong is no page: summaries name the thing.
-    expect(rule.summary).toMatch(/\{\{ \$labels\.\w+ \}\}/);
+    expect(forStack(rule.summary, DAILY)).toMatch(/\{\{ \$labels\.\w+ \}\}/);
   });
 
   test('every recorded series an alert reads is one of the recording rules', () => {
     const recorded = new Set(RECORDING_RULES.map((r) => r.record));
-    const used = ALERT_RULES.flatMap((r) => r.expr.match(/product:[a-z_]+:ratio_rate\w+/g) ?? []);
+    const used = ALERT_RULES.flatMap((r) => forStack(r.expr, DAILY).match(/product:[a-z_]+:ratio_rate\w+/g) ?? []);
     expect(used.length).toBeGreaterThan(0);
     for (const series of used) expect(recorded).toContain(series);
     for (const r of RECORDING_RULES) expect(balanced(r.expr)).toBe(true);
@@ -57,7 +59,7 @@ describe('ALERT_RULES (the data the runbooks lint and Cockpit read)', () => {
 
   test('the product rules only look at the product: its namespaces or its scrape targets', () => {
     for (const r of ALERT_RULES.filter((a) => a.level === 'product' && !a.alert.startsWith('Certificate'))) {
-      expect(r.expr).toMatch(/label_cockpit_tier="product"|cockpit_tier="product"|product:http_request_/);
+      expect(forStack(r.expr, DAILY)).toMatch(/label_cockpit_tier="product"|cockpit_tier="product"|product:http_request_/);
     }
   });
 });
@@ -67,6 +69,7 @@ describe('rendering', () => {
     const groups = renderRuleGroups(ALERT_RULES, RECORDING_RULES, {
       cluster: 'cockpit-prod',
       runbookBaseUrl: 'https://github.com/example/cockpit/blob/master/runbooks/',
+      parameters: DAILY,
     });
     const alerts = groups.flatMap((g) => g.rules).filter((r): r is Extract<typeof r, { alert: string }> => 'alert' in r);
     expect(alerts).toHaveLength(ALERT_RULES.length);
@@ -75,6 +78,33 @@ describe('rendering', () => {
     expect(first.annotations.runbook_url).toBe(
       'https://github.com/example/cockpit/blob/master/runbooks/alerts/ProductErrorBudgetBurnFast.md',
     );
+  });
+
+  test('the backup age limit comes from the stack’s schedule: 25 hours for a daily one, a week and an hour for a weekly one', () => {
+    const tooOld = (p: RuleParameters) => {
+      const groups = renderRuleGroups(ALERT_RULES, RECORDING_RULES, { cluster: 'c', runbookBaseUrl: 'https://r.example/', parameters: p });
+      const rule = groups.flatMap((g) => g.rules).find((r) => 'alert' in r && r.alert === 'VeleroBackupTooOld');
+      if (!rule || !('alert' in rule)) throw new Error('VeleroBackupTooOld was not rendered');
+      return { expr: rule.expr, annotations: { summary: rule.annotations.summary } };
+    };
+    expect(tooOld(DAILY).expr).toContain('> 90000\n');
+    expect(tooOld(DAILY).expr).toContain('increase(velero_backup_attempt_total{schedule!=""}[25h])');
+    expect(tooOld(DAILY).annotations.summary).toBe('No successful backup of {{ $labels.schedule }} in over 25 hours.');
+    const weekly = tooOld({ backupMaxAgeSeconds: 7 * 86400 + 3600 });
+    expect(weekly.expr).toContain('> 608400\n');
+    expect(weekly.expr).toContain('[169h]');
+    expect(weekly.annotations.summary).toBe('No successful backup of {{ $labels.schedule }} in over 7 days and 1 hour.');
+  });
+
+  test('durations read the way Prometheus and people write them', () => {
+    expect([90000, 5400, 45, 608400].map(promDuration)).toEqual(['25h', '90m', '45s', '169h']);
+    expect([3600, 25 * 3600, 48 * 3600, 169 * 3600, 745 * 3600].map(hoursAndDays)).toEqual([
+      '1 hour',
+      '25 hours',
+      '2 days',
+      '7 days and 1 hour',
+      '31 days and 1 hour',
+    ]);
   });
 
   test('an external heartbeat URL gets the beat but never Cockpit’s token', () => {

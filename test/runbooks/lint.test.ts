@@ -4,12 +4,13 @@ import { basename, join, relative } from 'node:path';
 import { outline, parseRunbook } from '../../bot/integrations/runbooks';
 // Imported, not parsed: the rules are data, and a missing or renamed export fails this suite outright.
 import { ALERT_RULES } from '../../infra/alerts/rules';
+import { coverage } from '../../infra/alerts/ruleTests';
 import { TEMPLATE_NAMES, TEMPLATES, isTemplateName, renderTemplate, templateProblems, type TemplateName } from '../../handlers/templates';
 import { brokenLinks, markdownFiles, mermaidBlocks, parseMermaid, type MermaidResult } from './lintTools';
 
 /**
  * The runbooks lint: the written process stays complete, its diagrams render, its message templates use only
- * what the code fills, every alert has its page, and no link inside runbooks/ is broken.
+ * what the code fills, every alert has its page and its rule unit tests, and no link inside runbooks/ is broken.
  */
 
 const REPOSITORY = join(__dirname, '..', '..');
@@ -160,6 +161,19 @@ describe('alert pages', () => {
     expect(missing).toEqual([]);
     const claimed = new Set(ALERT_RULES.map((r) => join(RUNBOOKS, r.runbook)));
     expect(alertPages.filter((f) => !claimed.has(f)).map((f) => relative(REPOSITORY, f))).toEqual([]);
+  });
+});
+
+describe('rule unit tests (infra/alerts/ruleTests.ts, run by promtool in test/infra/tools.test.ts)', () => {
+  const { fires, staysSilent } = coverage();
+
+  it.each(ALERT_RULES.map((r) => [r.alert]))('%s has a case that fires it and a case where it must stay silent', (alert) => {
+    expect({ alert, fires: fires.has(alert), staysSilent: staysSilent.has(alert) }).toEqual({ alert, fires: true, staysSilent: true });
+  });
+
+  it('name only alerts that exist', () => {
+    const known = new Set(ALERT_RULES.map((r) => r.alert));
+    expect([...fires, ...staysSilent].filter((a) => !known.has(a))).toEqual([]);
   });
 });
 
