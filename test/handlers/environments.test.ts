@@ -39,6 +39,7 @@ describe('EnvironmentKeeper', () => {
   let keeper: EnvironmentKeeper;
   let seq = 0;
   const meta = (actor: Actor) => ({ actor, requestId: `r-${++seq}` });
+  let incidents: MemoryIncidentBoard;
   const scheduler = () => meta({ id: SCHEDULER_ACTOR, via: 'scheduler' });
   /** The next update still running: the fake hands out earlier, finished ones first. */
   async function runningUpdate() {
@@ -50,7 +51,7 @@ describe('EnvironmentKeeper', () => {
   const kinds = (events: EnvironmentEvent[]) => events.map((e) => `${e.kind}:${'stack' in e ? e.stack : e.environment.stack}`);
 
   function newKeeper(owner = 'replica-a'): EnvironmentKeeper {
-    const policy = new Policy({ team, plans: store.plans, incidents: store.incidents, audit: store.audit, clock });
+    const policy = new Policy({ team, plans: store.plans, incidents, audit: store.audit, clock });
     return new EnvironmentKeeper({ team, policy, engine, locks: store.locks, environments: store.environments, audit: store.audit, clock, owner, timing: { heartbeatMs: 10 } });
   }
 
@@ -59,6 +60,7 @@ describe('EnvironmentKeeper', () => {
     clock = manualClock('2026-05-18T04:00:00Z');
     store = await openStore({ kind: 'sqlite', file: ':memory:' }, { clock });
     engine = new FakeInfraEngine();
+    incidents = new MemoryIncidentBoard();
     team = teamWithSchedule();
     keeper = newKeeper();
   });
@@ -258,6 +260,21 @@ describe('EnvironmentKeeper', () => {
       const audit = (await store.audit.query({ target: 'dev' })).map((e) => `${e.action}:${e.outcome}`).reverse();
       expect(audit).toEqual(['environment.up:started', 'environment.up:succeeded', 'environment.warn:succeeded', 'environment.expire:started', 'environment.expire:succeeded']);
       expect(await keeper.sweep(scheduler())).toEqual([]);
+    });
+
+    test('the scheduler asks the policy too: a SEV1/SEV2 open on the stack postpones its tear-down until it is resolved', async () => {
+      await bringUpDev(60);
+      const incident = incidents.add({ severity: 'SEV2', title: 'payments failing on dev', stacks: ['dev'] });
+      clock.advance(30 * MIN);
+      await keeper.sweep(scheduler()); // the warning
+      clock.advance(31 * MIN);
+      const postponed = await keeper.sweep(scheduler());
+      expect(postponed).toEqual([{ kind: 'postponed', stack: 'dev', what: 'destroy', reason: expect.stringContaining('dev is frozen by INC-1 SEV2 "payments failing on dev"') }]);
+      expect(engine.calls.filter((c) => c.method === 'destroy')).toEqual([]);
+      const [refused] = await store.audit.query({ action: 'policy.down' });
+      expect(refused).toMatchObject({ actor: 'scheduler', outcome: 'refused' });
+      incident.status = 'resolved';
+      expect(kinds(await keeper.sweep(scheduler()))).toEqual(['tearing_down:dev', 'torn_down:dev']);
     });
 
     test('Keep pushes the tear-down 2 hours past the warned time; a second press of the same warning adds nothing', async () => {
