@@ -242,9 +242,9 @@ export function githubFlow(deps: GitHubFlowDeps): GitHubFlow {
         { clock: deps.clock, log, intervalMs },
         {
           conversation: deps.deploysChannel(),
-          announce: mergeDeployReply(stack, shown),
+          // Announced once there is something to deploy: a replay the stack already runs says nothing in the channel.
           required: false,
-          run: (op) => deps.merges.merged(event, { requestId }, mergeHooks(op, startedAt, () => undefined)),
+          run: (op) => deps.merges.merged(event, { requestId }, mergeHooks(op, startedAt, () => mergeDeployReply(stack, shown))),
           done: (outcome) => replyFor(outcome, shown),
           failed: (err) => mergeDeployRefusedReply(stack, event, textOf(err, requestId)),
         },

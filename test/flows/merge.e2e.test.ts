@@ -138,10 +138,12 @@ describe('merges follow the rules a Slack deploy follows', () => {
     const [merged] = await cockpit.store.audit.query({ action: 'deploy.merge' });
     expect(merged).toMatchObject({ actor: 'github:carol-gh for U0CAROL001', detail: expect.objectContaining({ pullRequest: pr.number, mergeSha }) });
 
-    // A captured signed body, replayed under a new delivery id: the stack already runs it.
+    // A captured signed body, replayed under a new delivery id: the stack already runs it, and nobody is bothered.
+    const posts = slack.callsTo('chat.postMessage').length;
     await deliver(payload);
     await deliver(payload, 'another-id');
     expect(ups('staging')).toHaveLength(1);
+    expect(slack.callsTo('chat.postMessage')).toHaveLength(posts);
   });
 
   test('prod: a merge nobody else approved waits for an approver in Slack; the asker and the merger cannot approve it', async () => {
