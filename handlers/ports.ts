@@ -357,11 +357,11 @@ export interface CodeHost {
   upsertComment(issueNumber: number, marker: string, body: string): Promise<CommentRef>;
 }
 
-/** A pull request was opened, reopened or got new commits: preview it. */
+/** A pull request was opened, reopened, retargeted, got new commits, or left or entered draft. */
 export interface PullRequestChanged {
   kind: 'pull_request.changed';
   /** `retargeted`: its base branch changed, so it now merges into (and deploys) another stack. */
-  action: 'opened' | 'synchronize' | 'reopened' | 'retargeted';
+  action: 'opened' | 'synchronize' | 'reopened' | 'retargeted' | 'ready_for_review' | 'converted_to_draft';
   /** `owner/name` of the repository the PR targets. */
   repository: string;
   number: number;
@@ -375,6 +375,8 @@ export interface PullRequestChanged {
   htmlUrl: string;
   /** The head lives in another repository: its code is not ours to run with our credentials. */
   fromFork: boolean;
+  /** A draft PR: its author says it is not ready to be reviewed (or previewed) yet. */
+  draft: boolean;
 }
 
 /** A pull request was merged: its base branch has new code to deploy. */
@@ -392,8 +394,40 @@ export interface PullRequestMerged {
   htmlUrl: string;
 }
 
+/** Someone commented `cockpit preview` on a pull request (Atlantis-style): preview it on their say-so. */
+export interface PullRequestPreviewRequested {
+  kind: 'pull_request.preview_requested';
+  /** `owner/name` of the repository the PR targets. */
+  repository: string;
+  number: number;
+  /** Login of the person who wrote the comment. */
+  commenter: string;
+  commentId: number;
+  /** The pull request's page. */
+  htmlUrl: string;
+}
+
+/** A branch moved: a push, a force-push or a revert, with or without a pull request behind it. */
+export interface BranchPushed {
+  kind: 'branch.pushed';
+  /** `owner/name` of the repository pushed to. */
+  repository: string;
+  /** The branch name, without `refs/heads/`. */
+  branch: string;
+  /** The branch tip before the push; all zeros when the push created the branch. */
+  before: string;
+  /** The branch tip after the push. */
+  after: string;
+  /** Login of the GitHub account that pushed. */
+  pusher: string;
+  /** A force-push: `before` is no longer in the branch's history. */
+  forced: boolean;
+  /** The new tip's commit message, cut to a few hundred characters; absent when the push carried no commit. */
+  headCommitMessage?: string;
+}
+
 /** What the code host tells the domain through its webhooks. */
-export type CodeHostEvent = PullRequestChanged | PullRequestMerged;
+export type CodeHostEvent = PullRequestChanged | PullRequestMerged | PullRequestPreviewRequested | BranchPushed;
 
 /** Where a deploy plan is in its life; each arrow is one `transition`, so a double press cannot start two runs. */
 export type DeployPlanStatus =

@@ -106,12 +106,12 @@ export function githubEventHandler(deps: GitHubFlowDeps): (event: CodeHostEvent,
 
   return async (event, deliveryId) => {
     const requestId = newRequestId();
-    const log = deps.log.child({ requestId, deliveryId, event: event.kind, pullRequest: event.number });
+    const log = deps.log.child({ requestId, deliveryId, event: event.kind, ...('number' in event ? { pullRequest: event.number } : { branch: event.branch }) });
     if (event.repository.toLowerCase() !== deps.repository.toLowerCase()) {
       log.warn({ repository: event.repository }, 'delivery for another repository ignored');
       return;
     }
-    if (event.kind === 'pull_request.changed') {
+    if (event.kind === 'pull_request.changed' && event.action !== 'converted_to_draft') {
       try {
         await previewPullRequest(event, requestId, log);
       } catch (err) {
@@ -119,9 +119,13 @@ export function githubEventHandler(deps: GitHubFlowDeps): (event: CodeHostEvent,
         await deps.codeHost
           .setCommitStatus(event.headSha, { state: 'error', context: PREVIEW_CONTEXT, description: `Preview failed, ref ${requestId}` })
           .catch(() => undefined);
+        // Not done: the webhook forgets the delivery, so GitHub's Redeliver runs the preview again.
+        throw err;
       }
-    } else {
+    } else if (event.kind === 'pull_request.merged') {
       await deployMerge(event, requestId, log);
+    } else {
+      log.info({}, 'GitHub event not acted on yet');
     }
   };
 }

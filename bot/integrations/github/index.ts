@@ -2,5 +2,5 @@
 export { fromConfig, GitHubCodeHost } from './codeHost';
 export { createGitHubClient, DEFAULT_GITHUB_TIMING } from './client';
 export type { GitHubAuth, GitHubClient, GitHubConfig, GitHubDeps, GitHubTiming } from './client';
-export { parsePullRequestEvent, verifyGitHubSignature } from './webhooks';
-export type { PullRequestEventParse } from './webhooks';
+export { parseGitHubEvent, printable, verifyGitHubSignature } from './webhooks';
+export type { GitHubEventParse } from './webhooks';
