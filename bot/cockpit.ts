@@ -79,7 +79,7 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
     owner: config.replicaId,
     log: deps.log,
     // Asked for when a job posts: the Slack front is built after the core.
-    deploysChannel: () => (slack ? new SlackConversation(slack.app.client, team.channels.deploys) : undefined),
+    deploysChannel: () => (slack ? new SlackConversation(slack.client, team.channels.deploys) : undefined),
     progressIntervalMs: deps.progressIntervalMs,
   });
   const deployer = new Deployer({
@@ -166,7 +166,7 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
             audit: store.audit,
             clock,
             log: deps.log,
-            deploysChannel: new SlackConversation(slack.app.client, team.channels.deploys),
+            deploysChannel: new SlackConversation(slack.client, team.channels.deploys),
             progressIntervalMs: deps.progressIntervalMs,
           })
         : undefined;

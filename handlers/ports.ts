@@ -110,6 +110,17 @@ export interface StoreProbe {
   health(): Promise<StoreHealth>;
 }
 
+/** Whether a service Cockpit works with answers now, and what was seen or why it is down (never a secret). */
+export interface ServiceHealth {
+  up: boolean;
+  detail: string;
+}
+
+/** Asks a service (Slack, GitHub) whether it answers; bounded in time, answers reused briefly, never throws. */
+export interface HealthProbe {
+  check(): Promise<ServiceHealth>;
+}
+
 /** Remembers request deliveries so a retried one is recognised and not run twice. */
 export interface DeliveryLog {
   /** True the first time a key is seen within `ttlMs`, and the key is then taken; false for a repeat. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { CodeHostEvent, PullRequestChanged } from '../../../handlers/ports';
+import { describeIssues } from '../../zodIssues';
 
 /**
  * GitHub webhooks: is a delivery really from GitHub (X-Hub-Signature-256), and what does it tell the domain.
@@ -77,7 +78,7 @@ type ChangedAction = (typeof CHANGED)[number];
 
 function parsePullRequest(payload: unknown): GitHubEventParse {
   const action = z.object({ action: z.string().max(64) }).safeParse(payload);
-  if (!action.success) return malformed(`payload: ${describe(action.error)}`);
+  if (!action.success) return malformed(`payload: ${describeIssues(action.error)}`);
   const name = action.data.action;
   // `edited` matters only when the base changed (a retarget): the PR now deploys another stack, so its preview
   // must be redone; a new title or body changes nothing Cockpit measured.
@@ -86,7 +87,7 @@ function parsePullRequest(payload: unknown): GitHubEventParse {
   if (name !== 'closed' && name !== 'edited' && !CHANGED.includes(name as ChangedAction)) return skip(`pull_request action "${printable(name)}" is not handled`);
 
   const parsed = pullRequestPayload.safeParse(payload);
-  if (!parsed.success) return malformed(`pull_request.${name}: ${describe(parsed.error)}`);
+  if (!parsed.success) return malformed(`pull_request.${name}: ${describeIssues(parsed.error)}`);
   const { pull_request: pr, repository: repo, sender } = parsed.data;
   const pullRequest = `github:${repo.full_name}#${pr.number}`;
 
@@ -149,14 +150,14 @@ function parseIssueComment(payload: unknown): GitHubEventParse {
       comment: z.object({ body: z.string().max(65536).nullable() }),
     })
     .safeParse(payload);
-  if (!head.success) return malformed(`issue_comment: ${describe(head.error)}`);
+  if (!head.success) return malformed(`issue_comment: ${describeIssues(head.error)}`);
   const { action, issue, comment } = head.data;
   if (action !== 'created') return skip(`issue_comment action "${printable(action)}" is not handled`);
   if (!issue.pull_request) return skip('comment on an issue, not on a pull request');
   if (!PREVIEW_COMMAND.test(comment.body ?? '')) return skip('comment is not a Cockpit command');
 
   const parsed = issueCommentPayload.safeParse(payload);
-  if (!parsed.success) return malformed(`issue_comment.created: ${describe(parsed.error)}`);
+  if (!parsed.success) return malformed(`issue_comment.created: ${describeIssues(parsed.error)}`);
   const { repository: repo, issue: pr, comment: asked, sender } = parsed.data;
   return {
     // A comment is created once: its id names the request.
@@ -188,11 +189,11 @@ const pushPayload = z.object({
 
 function parsePush(payload: unknown): GitHubEventParse {
   const parsed = pushPayload.safeParse(payload);
-  if (!parsed.success) return malformed(`push: ${describe(parsed.error)}`);
+  if (!parsed.success) return malformed(`push: ${describeIssues(parsed.error)}`);
   const push = parsed.data;
   if (!push.ref.startsWith(HEADS)) return skip('push to a tag or another ref, not a branch');
   const branch = ref.safeParse(push.ref.slice(HEADS.length));
-  if (!branch.success) return malformed(`push: ref: ${describe(branch.error)}`);
+  if (!branch.success) return malformed(`push: ref: ${describeIssues(branch.error)}`);
   if (push.deleted) return skip(`branch ${printable(branch.data)} was deleted`);
   const message = push.head_commit?.message;
   return {
@@ -237,12 +238,6 @@ function skip(reason: string): GitHubEventParse {
 
 function malformed(reason: string): GitHubEventParse {
   return { event: undefined, reason, malformed: true };
-}
-
-/** zod's messages name the rule broken, never the value: safe to log however hostile the payload. */
-function describe(error: z.ZodError): string {
-  const issues = error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-  return error.issues.length > 5 ? `${issues.join('; ')}; and ${error.issues.length - 5} more` : issues.join('; ');
 }
 
 /** A header value fit to quote in a reason: short, printable. */
