@@ -38,7 +38,7 @@ export interface SlackApiCall {
   args: Record<string, unknown>;
   /** The bearer token, or the `token` argument when sent that way. */
   token: string | undefined;
-  /** 200, or 429 when the call was rate limited. */
+  /** 200, 429 when the call was rate limited, 0 when the fake left it unanswered (`hang`). */
   status: number;
   response: SlackApiResponse;
   at: Date;
@@ -197,6 +197,7 @@ export class FakeSlackApi {
   private readonly violationLog: ContractViolation[] = [];
   private readonly scripted = new Map<string, { response: ScriptedResponse; remaining: number }>();
   private readonly rateLimits = new Map<string, { retryAfterSeconds: number; remaining: number }>();
+  private readonly hangs = new Map<string, { remaining: number }>();
   private readonly responseUrlUses = new Map<string, number>();
   private readonly conversations = new Map<string, Conversation>();
   private readonly users = new Map<string, Record<string, unknown>>();
@@ -276,6 +277,16 @@ export class FakeSlackApi {
     this.rateLimits.set(method, { retryAfterSeconds, remaining: times });
   }
 
+  /**
+   * Leaves the next `times` valid calls of `method` unanswered, as a hung Slack would (until `reset()` when `times`
+   * is omitted); the connection stays open until the caller gives up or the fake closes. They are recorded, with
+   * status 0.
+   */
+  hang(method: string, { times = Number.POSITIVE_INFINITY }: { times?: number } = {}): void {
+    this.assertKnownMethod(method);
+    this.hangs.set(method, { remaining: times });
+  }
+
   /** A response_url on this server, as Slack puts in slash command and interaction payloads. */
   responseUrl(id: string = `R${++this.sequence}`): string {
     if (!/^[\w-]+$/.test(id)) throw new Error(`response_url id must be URL-safe: ${id}`);
@@ -353,6 +364,7 @@ export class FakeSlackApi {
     this.violationLog.length = 0;
     this.scripted.clear();
     this.rateLimits.clear();
+    this.hangs.clear();
     this.responseUrlUses.clear();
     this.conversations.clear();
     this.users.clear();
@@ -383,8 +395,9 @@ export class FakeSlackApi {
     const request = `${req.method} ${requestUrl.pathname}`;
     try {
       if (requestUrl.pathname.startsWith('/api/')) {
-        const { status, body, headers } = this.handleApiCall(req, requestUrl, rawBody);
-        return send(res, status, body, headers);
+        const answer = this.handleApiCall(req, requestUrl, rawBody);
+        if (answer === 'hang') return;
+        return send(res, answer.status, answer.body, answer.headers);
       }
       if (requestUrl.pathname.startsWith('/response_url/')) {
         return send(res, 200, this.handleResponseUrl(req, requestUrl, rawBody));
@@ -404,7 +417,7 @@ export class FakeSlackApi {
     req: IncomingMessage,
     requestUrl: URL,
     rawBody: string,
-  ): { status: number; body: SlackApiResponse; headers?: Record<string, string> } {
+  ): { status: number; body: SlackApiResponse; headers?: Record<string, string> } | 'hang' {
     const method = decodeURIComponent(requestUrl.pathname.slice('/api/'.length));
     const contract = this.contract.get(method);
     if (!contract) {
@@ -470,6 +483,13 @@ export class FakeSlackApi {
       });
     }
     checkBlocks(method, args);
+
+    const hang = this.hangs.get(method);
+    if (hang && hang.remaining > 0) {
+      hang.remaining -= 1;
+      this.record({ method, httpMethod, args, token, status: 0, response: { ok: false, error: 'no answer (hung)' }, at: this.options.now() });
+      return 'hang';
+    }
 
     const limit = this.rateLimits.get(method);
     if (limit && limit.remaining > 0) {
