@@ -12,9 +12,10 @@ import { wireEnvironments } from './flows/environments';
 import { githubEventHandler } from './flows/github';
 import { githubHook } from './http/githubHook';
 import { createHttpServer, listen } from './http/server';
-import { fromConfig as githubFromConfig } from './integrations/github';
+import { githubHealth, fromConfig as githubFromConfig } from './integrations/github';
 import { fromConfig as pulumiFromConfig } from './integrations/pulumi';
 import { FileRunbookLibrary } from './integrations/runbooks';
+import { fixedHealth } from './health';
 import type { Logger } from './log';
 import { createMetrics, type Metrics } from './metrics';
 import { createSlackFront, type SlackFront } from './slack/app';
@@ -108,8 +109,14 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
       clock,
       programDir: config.pulumi.programDir,
     });
+  const notConfigured = (what: string) => fixedHealth({ up: false, detail: `not configured (${what})` });
+  const services = {
+    // The Slack front is built after the core: asked for when a status is shown.
+    Slack: { check: () => (slack ? slack.health.check() : notConfigured('local console').check()) },
+    GitHub: config.github ? githubHealth(config.github, { log: deps.log }) : notConfigured('GITHUB_REPO'),
+  };
   const core = new CommandCore(
-    { team, audit: store.audit, locks: store.locks, store: store.probe, engine, environments: store.environments, clock, version: cockpitVersion(), metrics },
+    { team, audit: store.audit, locks: store.locks, store: store.probe, engine, environments: store.environments, clock, version: cockpitVersion(), metrics, services },
     {
       verbs: {
         ...deploys.verbs,
@@ -175,6 +182,7 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
       metrics,
       store: store.probe,
       slack: slack.requestListener,
+      readiness: { slack: slack.health.ready },
       hooks: {
         // Always mounted: without GitHub configured it refuses every delivery, which is what a forger should see.
         '/hooks/github': githubHook({

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
-import type { StoreProbe } from '../../handlers/ports';
+import type { ServiceHealth, StoreProbe } from '../../handlers/ports';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
 
@@ -21,6 +21,8 @@ export interface HttpDeps {
   slack?: RequestListener;
   /** Webhook receivers by path, e.g. `/hooks/alertmanager`. */
   hooks?: Record<string, RouteHandler>;
+  /** What else /readyz requires beyond the store, by name, e.g. `slack`: Cockpit is not ready while one is down. */
+  readiness?: Record<string, () => Promise<ServiceHealth>>;
 }
 
 export function createHttpServer(deps: HttpDeps): Server {
@@ -29,9 +31,14 @@ export function createHttpServer(deps: HttpDeps): Server {
     [
       'GET /readyz',
       async (_req, res) => {
-        const h = await deps.store.health();
-        const ready = h.reachable && h.migrationsPending === 0;
-        sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', store: h });
+        const checks = Object.entries(deps.readiness ?? {});
+        const [store, ...answers] = await Promise.all([
+          deps.store.health(),
+          ...checks.map(([, check]) => check().catch((err: unknown): ServiceHealth => ({ up: false, detail: err instanceof Error ? err.message : String(err) }))),
+        ]);
+        const ready = store.reachable && store.migrationsPending === 0 && answers.every((a) => a.up);
+        const services = Object.fromEntries(checks.map(([name], i) => [name, answers[i]]));
+        sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', store, ...services });
       },
     ],
     [

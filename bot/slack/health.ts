@@ -65,9 +65,8 @@ export class SlackLink {
 
   /** Whether Slack answers the bot's token now, for /cockpit status (auth.test, its answer reused briefly). */
   async check(): Promise<ServiceHealth> {
-    const [ready, answer] = await Promise.all([this.ready(), this.probe.check()]);
-    if (!ready.up) return ready;
-    return answer;
+    const ready = await this.ready();
+    return ready.up ? this.probe.check() : ready;
   }
 
   private async authTest(): Promise<AuthTestResponse> {

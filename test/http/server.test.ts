@@ -2,7 +2,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import { connect } from 'node:net';
 import { createHttpServer, listen, readBody, sendJson, SLACK_BODY_LIMIT } from '../../bot/http/server';
 import { createMetrics } from '../../bot/metrics';
-import type { StoreHealth, StoreProbe } from '../../handlers/ports';
+import type { ServiceHealth, StoreHealth, StoreProbe } from '../../handlers/ports';
 import { memoryLogger } from '../helpers';
 
 /**
@@ -177,6 +177,54 @@ describe('POST /slack/events', () => {
       expect(seen).toHaveLength(1);
     } finally {
       server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+});
+
+describe('/readyz with services beside the store', () => {
+  test('is not ready while one is down, and says which and why', async () => {
+    let slack: ServiceHealth = { up: false, detail: 'auth.test failed: Slack is unreachable (ECONNREFUSED)' };
+    let asked = 0;
+    const server = createHttpServer({
+      log: memoryLogger().log,
+      metrics: createMetrics(),
+      store: new ProbeFake({ dialect: 'sqlite', reachable: true, migrationsApplied: 1, migrationsPending: 0 }),
+      readiness: {
+        slack: async () => {
+          asked++;
+          return slack;
+        },
+      },
+    });
+    const base = `http://127.0.0.1:${await listen(server, 0, '127.0.0.1')}`;
+    try {
+      const down = await fetch(`${base}/readyz`);
+      expect(down.status).toBe(503);
+      expect(await down.json()).toMatchObject({ status: 'not ready', store: { reachable: true }, slack });
+      slack = { up: true, detail: 'bot U0COCKPIT1' };
+      const up = await fetch(`${base}/readyz`);
+      expect(up.status).toBe(200);
+      expect(await up.json()).toMatchObject({ status: 'ready', slack });
+      expect(asked).toBe(2);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  test('a check that throws counts as down', async () => {
+    const server = createHttpServer({
+      log: memoryLogger().log,
+      metrics: createMetrics(),
+      store: new ProbeFake({ dialect: 'sqlite', reachable: true, migrationsApplied: 1, migrationsPending: 0 }),
+      readiness: { slack: () => Promise.reject(new Error('probe bug')) },
+    });
+    const base = `http://127.0.0.1:${await listen(server, 0, '127.0.0.1')}`;
+    try {
+      const res = await fetch(`${base}/readyz`);
+      expect(res.status).toBe(503);
+      expect(await res.json()).toMatchObject({ slack: { up: false, detail: 'probe bug' } });
+    } finally {
       await new Promise((r) => server.close(r));
     }
   });
