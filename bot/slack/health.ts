@@ -66,7 +66,9 @@ export class SlackLink {
   /** Whether Slack answers the bot's token now, for /cockpit status (auth.test, its answer reused briefly). */
   async check(): Promise<ServiceHealth> {
     const ready = await this.ready();
-    return ready.up ? this.probe.check() : ready;
+    if (!ready.up) return ready;
+    const answer = await this.probe.check();
+    return this.deps.socket && answer.up ? { up: true, detail: `${answer.detail}, ${ready.detail}` } : answer;
   }
 
   private async authTest(): Promise<AuthTestResponse> {

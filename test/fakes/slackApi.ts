@@ -81,6 +81,8 @@ export type ScriptedResponse = SlackApiResponse | ((call: { method: string; args
 export interface FakeSlackApiOptions {
   /** When set, any other token is answered `invalid_auth` and recorded as a violation. */
   token?: string;
+  /** Likewise for app-level tokens, which only methods like apps.connections.open take. */
+  appToken?: string;
   teamId?: string;
   botUserId?: string;
   botId?: string;
@@ -93,7 +95,18 @@ interface MethodContract {
   required: readonly string[];
   tokenRequired: boolean;
   acceptsJson: boolean;
+  /** `app`: only an app-level token (`xapp-…`) may call it; every other method refuses one. */
+  tokenKind?: 'app';
 }
+
+/**
+ * Methods newer than Slack's published OpenAPI file (1.7.0), from Slack's method reference. apps.connections.open
+ * hands a Socket Mode client its WebSocket URL; it takes an app-level token with connections:write and no
+ * arguments, and answers `not_allowed_token_type` to any other token.
+ */
+const METHODS_MISSING_FROM_SPEC: Readonly<Record<string, MethodContract>> = {
+  'apps.connections.open': { verbs: new Set(['POST']), required: [], tokenRequired: true, acceptsJson: false, tokenKind: 'app' },
+};
 
 interface OpenApiOperation {
   parameters?: { name: string; in: string; required?: boolean }[];
@@ -164,6 +177,7 @@ export function loadSlackContract(specPath: string = SLACK_WEB_API_SPEC_PATH): R
     }
     contracts.set(method, { verbs, required: [...required], tokenRequired, acceptsJson });
   }
+  for (const [method, contract] of Object.entries(METHODS_MISSING_FROM_SPEC)) if (!contracts.has(method)) contracts.set(method, contract);
   return contracts;
 }
 
@@ -209,7 +223,7 @@ export class FakeSlackApi {
   private constructor(
     private readonly server: Server,
     private readonly contract: ReadonlyMap<string, MethodContract>,
-    private readonly options: Required<Omit<FakeSlackApiOptions, 'token' | 'specPath'>> & { token?: string },
+    private readonly options: Required<Omit<FakeSlackApiOptions, 'token' | 'appToken' | 'specPath'>> & { token?: string; appToken?: string },
   ) {
     const { port } = server.address() as AddressInfo;
     this.origin = `http://127.0.0.1:${port}`;
@@ -226,6 +240,7 @@ export class FakeSlackApi {
     });
     const fake = new FakeSlackApi(server, contract, {
       token: options.token,
+      appToken: options.appToken,
       teamId: options.teamId ?? FAKE_WORKSPACE.teamId,
       botUserId: options.botUserId ?? FAKE_WORKSPACE.botUserId,
       botId: options.botId ?? FAKE_WORKSPACE.botId,
@@ -461,7 +476,15 @@ export class FakeSlackApi {
         error: 'not_authed',
       });
     }
-    if (this.options.token !== undefined && token !== undefined && token !== this.options.token) {
+    const appToken = token?.startsWith('xapp-') === true;
+    if (token !== undefined && appToken !== (contract.tokenKind === 'app')) {
+      throw new RequestRejected({ kind: 'invalid_auth', detail: `${method} does not take ${appToken ? 'an app-level' : 'a bot or user'} token` }, 200, {
+        ok: false,
+        error: 'not_allowed_token_type',
+      });
+    }
+    const known = contract.tokenKind === 'app' ? this.options.appToken : this.options.token;
+    if (known !== undefined && token !== undefined && token !== known) {
       throw new RequestRejected({ kind: 'invalid_auth', detail: `${method} was called with a token the workspace does not know` }, 200, {
         ok: false,
         error: 'invalid_auth',

@@ -78,13 +78,17 @@ describe('Slack over HTTP without the bot ids configured, when auth.test recover
   const rig = useSlackCockpit(() => ({ env: { SLACK_BOT_ID: '', SLACK_BOT_USER_ID: '' }, timing: { probeCacheMs: 50 } }));
 
   test('is ready again and runs commands again (Bolt kept a failed auth.test forever)', async () => {
-    rig.fake.respondWith('auth.test', { ok: false, error: 'service_unavailable' }, { times: 1 });
+    let failing = true;
+    rig.fake.respondWith('auth.test', () =>
+      failing ? { ok: false, error: 'service_unavailable' } : { ok: true, user_id: FAKE_WORKSPACE.botUserId, bot_id: FAKE_WORKSPACE.botId, team: FAKE_WORKSPACE.teamName, team_id: FAKE_WORKSPACE.teamId },
+    );
     const responseUrl = rig.fake.responseUrl();
     expect((await sendSlashCommand({ ...rig.signed, text: 'help', userId: 'U0ALICE001', channelId: 'C0DEPLOYS01', responseUrl })).status).toBe(200);
     expect((await readyz(rig.base)).status).toBe(503);
     expect(rig.fake.responsesTo(responseUrl.split('/').pop()!)).toHaveLength(0);
 
-    // Past the window, Slack answers: the ids are learnt once and kept.
+    // Slack answers again, and past the window the ids are learnt, once, and kept.
+    failing = false;
     await new Promise((r) => setTimeout(r, 100));
     expect(await readyz(rig.base)).toMatchObject({ status: 200, body: { slack: { up: true, detail: `bot ${FAKE_WORKSPACE.botUserId}` } } });
     const again = rig.fake.responseUrl();
