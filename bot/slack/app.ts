@@ -18,7 +18,7 @@ import type { Metrics } from '../metrics';
 import { boltLogger } from './boltLogger';
 import { isFirstDelivery } from './dedupe';
 import { screenSlackPayload, type GateRules } from './gate';
-import { SlackLink } from './health';
+import { SlackLink, slackErrorReason } from './health';
 import { EVENTS, SLASH_COMMAND } from './ids';
 import { registerActions } from './listeners/actions';
 import { registerCommands } from './listeners/commands';
@@ -50,7 +50,8 @@ export const DEFAULT_SLACK_TIMING: SlackTiming = {
   // within about 17 s and a hung Slack never holds a merge deploy or a shutdown for long.
   requestTimeoutMs: 5_000,
   retries: 2,
-  probeTimeoutMs: 3_000,
+  // auth.test is awaited before a request is acked while the bot's ids are unknown: well within Slack's 3 s.
+  probeTimeoutMs: 2_000,
   probeCacheMs: 15_000,
   socketPingTimeoutMs: 5_000,
 };
@@ -132,7 +133,17 @@ export function createSlackFront(config: SlackConfig, deps: SlackFrontDeps): Sla
   const rules: GateRules = { teamId: config.teamId, appId: config.appId, commands: [SLASH_COMMAND], events: Object.values(EVENTS) };
   const admit = async (event: ReceiverEvent): Promise<boolean> => {
     const verdict = screenSlackPayload(event.body, rules);
-    if (verdict.pass) return true;
+    if (verdict.pass) {
+      // Without the bot's ids Bolt runs no listener and answers nothing; a person who typed a command is told why.
+      if (verdict.kind !== 'command') return true;
+      const known = await link.identity().then(
+        () => true,
+        (err: unknown) => void log.warn({ reason: slackErrorReason(err) }, 'a command came in while the bot ids are unknown'),
+      );
+      if (known) return true;
+      await event.ack('Cockpit cannot reach Slack right now (auth.test fails); try again in a minute.');
+      return false;
+    }
     const fields = { kind: verdict.kind, reason: verdict.reason, retryNum: event.retryNum };
     if (verdict.refusal === 'malformed') {
       log.warn(fields, 'refused a malformed Slack request');

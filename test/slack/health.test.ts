@@ -83,7 +83,8 @@ describe('Slack over HTTP without the bot ids configured, when auth.test recover
       failing ? { ok: false, error: 'service_unavailable' } : { ok: true, user_id: FAKE_WORKSPACE.botUserId, bot_id: FAKE_WORKSPACE.botId, team: FAKE_WORKSPACE.teamName, team_id: FAKE_WORKSPACE.teamId },
     );
     const responseUrl = rig.fake.responseUrl();
-    expect((await sendSlashCommand({ ...rig.signed, text: 'help', userId: 'U0ALICE001', channelId: 'C0DEPLOYS01', responseUrl })).status).toBe(200);
+    const refused = await sendSlashCommand({ ...rig.signed, text: 'help', userId: 'U0ALICE001', channelId: 'C0DEPLOYS01', responseUrl });
+    expect(refused).toMatchObject({ status: 200, text: 'Cockpit cannot reach Slack right now (auth.test fails); try again in a minute.' });
     expect((await readyz(rig.base)).status).toBe(503);
     expect(rig.fake.responsesTo(responseUrl.split('/').pop()!)).toHaveLength(0);
 
