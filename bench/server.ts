@@ -51,6 +51,8 @@ async function main(kind: string): Promise<void> {
       SLACK_BOT_ID: 'B0BENCH',
       SLACK_BOT_USER_ID: 'U0BENCH',
       PORT: '0',
+      // bench/edges.ts signs GitHub deliveries with this; nothing here calls GitHub.
+      ...(process.env.BENCH_WEBHOOK_SECRET ? { GITHUB_REPO: 'bench/infra', GITHUB_TOKEN: 'bench-token', GITHUB_WEBHOOK_SECRET: process.env.BENCH_WEBHOOK_SECRET } : {}),
     });
     // Production logging (info, JSON) into /dev/null: its cost is part of what is measured.
     const log = createLogger({ level: 'info', destination: pino.destination('/dev/null') });

@@ -14,9 +14,10 @@ import { wireEnvironments } from './flows/environments';
 import { githubFlow } from './flows/github';
 import { githubHook } from './http/githubHook';
 import { createHttpServer, listen } from './http/server';
-import { fromConfig as githubFromConfig } from './integrations/github';
+import { githubHealth, fromConfig as githubFromConfig } from './integrations/github';
 import { fromConfig as pulumiFromConfig } from './integrations/pulumi';
 import { FileRunbookLibrary } from './integrations/runbooks';
+import { fixedHealth } from './health';
 import type { Logger } from './log';
 import { createMetrics, type Metrics } from './metrics';
 import { createSlackFront, type SlackFront } from './slack/app';
@@ -97,7 +98,7 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
     owner: config.replicaId,
     log: deps.log,
     // Asked for when a job posts: the Slack front is built after the core.
-    deploysChannel: () => (slack ? new SlackConversation(slack.app.client, team.channels.deploys) : undefined),
+    deploysChannel: () => (slack ? new SlackConversation(slack.client, team.channels.deploys) : undefined),
     onReleased,
     progressIntervalMs: deps.progressIntervalMs,
   });
@@ -130,7 +131,7 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
       clock,
       programDir: config.pulumi.programDir,
     });
-  const deploysChannel = () => (slack ? new SlackConversation(slack.app.client, team.channels.deploys) : undefined);
+  const deploysChannel = () => (slack ? new SlackConversation(slack.client, team.channels.deploys) : undefined);
   const github =
     codeHost && config.github
       ? githubFlow({
@@ -166,10 +167,16 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
   });
   if (reconciled.length > 0) deps.log.warn({ plans: reconciled.map((p) => p.id) }, 'deploys left running by a replica that stopped are marked failed');
 
+  const notConfigured = (what: string) => fixedHealth({ up: false, detail: `not configured (${what})` });
+  const services = {
+    // The Slack front is built after the core: asked for when a status is shown.
+    Slack: { check: () => (slack ? slack.health.check() : notConfigured('local console').check()) },
+    GitHub: config.github ? githubHealth(config.github, { log: deps.log }) : notConfigured('GITHUB_REPO'),
+  };
   const githubNeeded = (what: string) =>
     new UnavailableError(`${what} needs GitHub, which is not configured.`, 'Set GITHUB_REPO and GITHUB_TOKEN (or a GitHub App: GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY, GITHUB_APP_INSTALLATION_ID).');
   const core = new CommandCore(
-    { team, audit: store.audit, locks: store.locks, store: store.probe, engine, environments: store.environments, clock, version: cockpitVersion(), metrics },
+    { team, audit: store.audit, locks: store.locks, store: store.probe, engine, environments: store.environments, clock, version: cockpitVersion(), metrics, services },
     {
       verbs: {
         ...deploys.verbs,
@@ -224,6 +231,7 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
       metrics,
       store: store.probe,
       slack: slack.requestListener,
+      readiness: { slack: slack.health.ready },
       hooks: {
         // Always mounted: without GitHub configured it refuses every delivery, which is what a forger should see.
         '/hooks/github': githubHook({

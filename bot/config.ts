@@ -26,6 +26,9 @@ export const envSchema = z
     /** Known bot ids spare Bolt its start-up `auth.test` call. */
     SLACK_BOT_ID: optionalString,
     SLACK_BOT_USER_ID: optionalString,
+    /** The installed workspace and app: requests naming another are refused. Unset: not compared. */
+    SLACK_TEAM_ID: optionalString.pipe(z.string().regex(/^T[A-Z0-9]{2,}$/, 'must be a Slack team id (T…)').optional()),
+    SLACK_APP_ID: optionalString.pipe(z.string().regex(/^A[A-Z0-9]{2,}$/, 'must be a Slack app id (A…)').optional()),
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
     DATABASE_URL: optionalString.pipe(
       z
@@ -108,7 +111,25 @@ export type SlackConfig = {
   apiUrl: string;
   botId?: string;
   botUserId?: string;
+  /** Set: a request from another workspace (team_id) or app (api_app_id) is answered and runs nothing. */
+  teamId?: string;
+  appId?: string;
+  /** Waits and retries of the Slack clients; the defaults suit Slack, tests shrink them. */
+  timing?: Partial<SlackTiming>;
 };
+
+export interface SlackTiming {
+  /** A Web API call unanswered by then is abandoned (and retried, up to `retries` times). */
+  requestTimeoutMs: number;
+  /** Retries of a Web API call that failed on the network or was rate limited. */
+  retries: number;
+  /** A health probe (auth.test) unanswered by then counts as Slack being down. */
+  probeTimeoutMs: number;
+  /** How long a probe's answer is reused: /readyz polled every second asks Slack at most this often. */
+  probeCacheMs: number;
+  /** Socket Mode: ping interval and pong deadline; a reconnect waits this long times the failures in a row. */
+  socketPingTimeoutMs: number;
+}
 
 export type Config = {
   /** Absent: no Slack tokens, so `npm start` opens the local console. */
@@ -168,6 +189,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           apiUrl: e.SLACK_API_URL,
           botId: e.SLACK_BOT_ID,
           botUserId: e.SLACK_BOT_USER_ID,
+          teamId: e.SLACK_TEAM_ID,
+          appId: e.SLACK_APP_ID,
         }
       : undefined,
     port: e.PORT,

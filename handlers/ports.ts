@@ -128,10 +128,25 @@ export interface StoreProbe {
   health(): Promise<StoreHealth>;
 }
 
+/** Whether a service Cockpit works with answers now, and what was seen or why it is down (never a secret). */
+export interface ServiceHealth {
+  up: boolean;
+  detail: string;
+}
+
+/** Asks a service (Slack, GitHub) whether it answers; bounded in time, answers reused briefly, never throws. */
+export interface HealthProbe {
+  check(): Promise<ServiceHealth>;
+}
+
 /** Remembers request deliveries so a retried one is recognised and not run twice. */
 export interface DeliveryLog {
-  /** True the first time a key is seen within `ttlMs`; false for a repeat. */
+  /** True the first time a key is seen within `ttlMs`, and the key is then taken; false for a repeat. */
   firstSeen(key: string, ttlMs: number): Promise<boolean>;
+  /** Remembers a key for `ttlMs` from now, whether or not it was seen (a delivery whose work is done). */
+  keep(key: string, ttlMs: number): Promise<void>;
+  /** Forgets a key, so the same delivery runs when it comes again (its work failed). */
+  forget(key: string): Promise<void>;
 }
 
 /** A stack as the infra engine sees it: Cockpit's name, the Pulumi stack, and the infra branch it runs. */
@@ -439,11 +454,11 @@ export interface CodeHost {
   selfLogin(): Promise<string>;
 }
 
-/** A pull request was opened, reopened, got new commits, or left draft: preview it. */
+/** A pull request was opened, reopened, retargeted, got new commits, or left or entered draft. */
 export interface PullRequestChanged {
   kind: 'pull_request.changed';
   /** `retargeted`: its base branch changed, so it now merges into (and deploys) another stack. */
-  action: 'opened' | 'synchronize' | 'reopened' | 'retargeted' | 'ready_for_review';
+  action: 'opened' | 'synchronize' | 'reopened' | 'retargeted' | 'ready_for_review' | 'converted_to_draft';
   /** `owner/name` of the repository the PR targets. */
   repository: string;
   number: number;
@@ -457,7 +472,7 @@ export interface PullRequestChanged {
   htmlUrl: string;
   /** The head lives in another repository: its code is not ours to run with our credentials. */
   fromFork: boolean;
-  /** A draft is not previewed until it is ready for review. */
+  /** A draft PR: its author says it is not ready to be reviewed (or previewed) yet. */
   draft: boolean;
 }
 
@@ -480,32 +495,40 @@ export interface PullRequestMerged {
   htmlUrl: string;
 }
 
-/** Someone commented `cockpit preview` on a pull request (Atlantis-style): preview it if they may ask. */
-export interface PreviewRequested {
+/** Someone commented `cockpit preview` on a pull request (Atlantis-style): preview it on their say-so. */
+export interface PullRequestPreviewRequested {
   kind: 'pull_request.preview_requested';
+  /** `owner/name` of the repository the PR targets. */
   repository: string;
   number: number;
-  /** Login of the commenter. */
+  /** Login of the person who wrote the comment. */
   commenter: string;
   commentId: number;
+  /** The pull request's page. */
   htmlUrl: string;
 }
 
-/** A branch moved. A stack branch moved by anything but a merged PR (a direct push, a revert) lags its stack. */
+/** A branch moved: a push, a force-push or a revert, with or without a pull request behind it. */
 export interface BranchPushed {
   kind: 'branch.pushed';
+  /** `owner/name` of the repository pushed to. */
   repository: string;
+  /** The branch name, without `refs/heads/`. */
   branch: string;
+  /** The branch tip before the push; all zeros when the push created the branch. */
   before: string;
+  /** The branch tip after the push. */
   after: string;
-  /** Login (or name) of who pushed. */
+  /** Login of the GitHub account that pushed. */
   pusher: string;
+  /** A force-push: `before` is no longer in the branch's history. */
   forced: boolean;
+  /** The new tip's commit message, cut to a few hundred characters; absent when the push carried no commit. */
   headCommitMessage?: string;
 }
 
 /** What the code host tells the domain through its webhooks. */
-export type CodeHostEvent = PullRequestChanged | PullRequestMerged | PreviewRequested | BranchPushed;
+export type CodeHostEvent = PullRequestChanged | PullRequestMerged | PullRequestPreviewRequested | BranchPushed;
 
 /** Where a deploy plan is in its life; each arrow is one `transition`, so a double press cannot start two runs. */
 export type DeployPlanStatus =

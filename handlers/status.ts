@@ -1,4 +1,4 @@
-import type { Clock, EngineAvailability, Environment, Environments, InfraEngine, StackLock, StackLocks, StoreHealth, StoreProbe } from './ports';
+import type { Clock, EngineAvailability, Environment, Environments, HealthProbe, InfraEngine, ServiceHealth, StackLock, StackLocks, StoreHealth, StoreProbe } from './ports';
 import type { Team } from './team';
 
 /** The state of Cockpit at a glance: what `/cockpit status` answers. */
@@ -15,6 +15,8 @@ export interface StatusReport {
   store: StoreHealth;
   /** Whether deploys can run here (the Pulumi CLI); shown, never fatal. */
   engine: EngineAvailability;
+  /** The services Cockpit talks to (Slack, GitHub), each up or down with what was seen. */
+  services: Array<{ name: string; health: ServiceHealth }>;
   generatedAt: Date;
 }
 
@@ -26,16 +28,20 @@ export interface StatusDeps {
   environments: Environments;
   clock: Clock;
   version: string;
+  /** Probes of the services Cockpit talks to, by the name a person knows them by; each bounds its own wait. */
+  services?: Record<string, HealthProbe>;
 }
 
 export async function getStatus(deps: StatusDeps): Promise<StatusReport> {
   const now = deps.clock.now();
-  const [store, engine, locks, environments] = await Promise.all([
+  const probes = Object.entries(deps.services ?? {});
+  const [store, engine, locks, environments, services] = await Promise.all([
     deps.store.health(),
     deps.engine.availability(),
     // A store that is down must not hide the rest of the report: its health already says why.
     deps.locks.list().catch(() => [] as StackLock[]),
     deps.environments.list().catch(() => [] as Environment[]),
+    Promise.all(probes.map(async ([name, probe]) => ({ name, health: await probe.check() }))),
   ]);
   const byStack = new Map(locks.map((l) => [l.stack, l]));
   const envByStack = new Map(environments.map((e) => [e.stack, e]));
@@ -53,6 +59,7 @@ export async function getStatus(deps: StatusDeps): Promise<StatusReport> {
     }),
     store,
     engine,
+    services,
     generatedAt: now,
   };
 }

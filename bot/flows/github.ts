@@ -12,7 +12,7 @@ import type {
   CommitState,
   DeployPlan,
   Logger,
-  PreviewRequested,
+  PullRequestPreviewRequested,
   PullRequestChanged,
   PullRequestMerged,
 } from '../../handlers/ports';
@@ -154,7 +154,7 @@ export function githubFlow(deps: GitHubFlowDeps): GitHubFlow {
     return { ...outcome, htmlUrl: pr.htmlUrl };
   }
 
-  async function previewComment(event: PreviewRequested, requestId: string, log: Logger): Promise<void> {
+  async function previewComment(event: PullRequestPreviewRequested, requestId: string, log: Logger): Promise<void> {
     const actor = deps.policy.githubActor(event.commenter);
     if (!actor) {
       // Someone outside the team cannot make Cockpit run code, nor make it write on the PR.

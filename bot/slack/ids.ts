@@ -4,6 +4,11 @@
  */
 export const SLASH_COMMAND = '/cockpit';
 
+/** Events API event types Cockpit listens to; the app manifest subscribes to the same. */
+export const EVENTS = {
+  appHomeOpened: 'app_home_opened',
+} as const;
+
 /** Button action_ids. A button's value carries the id of what it acts on (a deploy plan's id). */
 export const ACTIONS = {
   deployConfirm: 'deploy.confirm',

@@ -35,7 +35,7 @@ export class SqlDeliveryLog implements DeliveryLog {
   }
 
   async firstSeen(key: string, ttlMs: number): Promise<boolean> {
-    if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw new RangeError(`delivery ttl must be a positive number of ms, got ${ttlMs}`);
+    positiveTtl(ttlMs);
     const now = this.clock.now();
     const nowText = toStoredTime(now);
     const purgeDue = this.calls++ % this.purgeEvery === 0;
@@ -56,6 +56,19 @@ export class SqlDeliveryLog implements DeliveryLog {
     return row !== undefined;
   }
 
+  async keep(key: string, ttlMs: number): Promise<void> {
+    const expiresAt = toStoredTime(new Date(this.clock.now().getTime() + positiveTtl(ttlMs)));
+    await this.db
+      .insertInto('deliveries')
+      .values({ key, expires_at: expiresAt })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ expires_at: expiresAt }))
+      .execute();
+  }
+
+  async forget(key: string): Promise<void> {
+    await this.db.deleteFrom('deliveries').where('key', '=', key).execute();
+  }
+
   /**
    * Never fails the call that triggered it: the key is already recorded, and an error here would make the
    * caller drop this delivery while Slack's retry of it is refused as a repeat.
@@ -67,4 +80,9 @@ export class SqlDeliveryLog implements DeliveryLog {
       this.options.log?.warn({ err: redactCredentials(errorMessage(err), this.options.secrets ?? []) }, 'could not purge expired delivery keys; will try again later');
     }
   }
+}
+
+function positiveTtl(ttlMs: number): number {
+  if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw new RangeError(`delivery ttl must be a positive number of ms, got ${ttlMs}`);
+  return ttlMs;
 }

@@ -38,7 +38,7 @@ export interface SlackApiCall {
   args: Record<string, unknown>;
   /** The bearer token, or the `token` argument when sent that way. */
   token: string | undefined;
-  /** 200, or 429 when the call was rate limited. */
+  /** 200, 429 when the call was rate limited, 0 when the fake left it unanswered (`hang`). */
   status: number;
   response: SlackApiResponse;
   at: Date;
@@ -81,6 +81,8 @@ export type ScriptedResponse = SlackApiResponse | ((call: { method: string; args
 export interface FakeSlackApiOptions {
   /** When set, any other token is answered `invalid_auth` and recorded as a violation. */
   token?: string;
+  /** Likewise for app-level tokens, which only methods like apps.connections.open take. */
+  appToken?: string;
   teamId?: string;
   botUserId?: string;
   botId?: string;
@@ -93,7 +95,18 @@ interface MethodContract {
   required: readonly string[];
   tokenRequired: boolean;
   acceptsJson: boolean;
+  /** `app`: only an app-level token (`xapp-…`) may call it; every other method refuses one. */
+  tokenKind?: 'app';
 }
+
+/**
+ * Methods newer than Slack's published OpenAPI file (1.7.0), from Slack's method reference. apps.connections.open
+ * hands a Socket Mode client its WebSocket URL; it takes an app-level token with connections:write and no
+ * arguments, and answers `not_allowed_token_type` to any other token.
+ */
+const METHODS_MISSING_FROM_SPEC: Readonly<Record<string, MethodContract>> = {
+  'apps.connections.open': { verbs: new Set(['POST']), required: [], tokenRequired: true, acceptsJson: false, tokenKind: 'app' },
+};
 
 interface OpenApiOperation {
   parameters?: { name: string; in: string; required?: boolean }[];
@@ -164,6 +177,7 @@ export function loadSlackContract(specPath: string = SLACK_WEB_API_SPEC_PATH): R
     }
     contracts.set(method, { verbs, required: [...required], tokenRequired, acceptsJson });
   }
+  for (const [method, contract] of Object.entries(METHODS_MISSING_FROM_SPEC)) if (!contracts.has(method)) contracts.set(method, contract);
   return contracts;
 }
 
@@ -197,6 +211,7 @@ export class FakeSlackApi {
   private readonly violationLog: ContractViolation[] = [];
   private readonly scripted = new Map<string, { response: ScriptedResponse; remaining: number }>();
   private readonly rateLimits = new Map<string, { retryAfterSeconds: number; remaining: number }>();
+  private readonly hangs = new Map<string, { remaining: number }>();
   private readonly responseUrlUses = new Map<string, number>();
   private readonly conversations = new Map<string, Conversation>();
   private readonly users = new Map<string, Record<string, unknown>>();
@@ -208,7 +223,7 @@ export class FakeSlackApi {
   private constructor(
     private readonly server: Server,
     private readonly contract: ReadonlyMap<string, MethodContract>,
-    private readonly options: Required<Omit<FakeSlackApiOptions, 'token' | 'specPath'>> & { token?: string },
+    private readonly options: Required<Omit<FakeSlackApiOptions, 'token' | 'appToken' | 'specPath'>> & { token?: string; appToken?: string },
   ) {
     const { port } = server.address() as AddressInfo;
     this.origin = `http://127.0.0.1:${port}`;
@@ -225,6 +240,7 @@ export class FakeSlackApi {
     });
     const fake = new FakeSlackApi(server, contract, {
       token: options.token,
+      appToken: options.appToken,
       teamId: options.teamId ?? FAKE_WORKSPACE.teamId,
       botUserId: options.botUserId ?? FAKE_WORKSPACE.botUserId,
       botId: options.botId ?? FAKE_WORKSPACE.botId,
@@ -274,6 +290,16 @@ export class FakeSlackApi {
   rateLimit(method: string, { retryAfterSeconds = 1, times = 1 }: { retryAfterSeconds?: number; times?: number } = {}): void {
     this.assertKnownMethod(method);
     this.rateLimits.set(method, { retryAfterSeconds, remaining: times });
+  }
+
+  /**
+   * Leaves the next `times` valid calls of `method` unanswered, as a hung Slack would (until `reset()` when `times`
+   * is omitted); the connection stays open until the caller gives up or the fake closes. They are recorded, with
+   * status 0.
+   */
+  hang(method: string, { times = Number.POSITIVE_INFINITY }: { times?: number } = {}): void {
+    this.assertKnownMethod(method);
+    this.hangs.set(method, { remaining: times });
   }
 
   /** A response_url on this server, as Slack puts in slash command and interaction payloads. */
@@ -353,6 +379,7 @@ export class FakeSlackApi {
     this.violationLog.length = 0;
     this.scripted.clear();
     this.rateLimits.clear();
+    this.hangs.clear();
     this.responseUrlUses.clear();
     this.conversations.clear();
     this.users.clear();
@@ -383,8 +410,9 @@ export class FakeSlackApi {
     const request = `${req.method} ${requestUrl.pathname}`;
     try {
       if (requestUrl.pathname.startsWith('/api/')) {
-        const { status, body, headers } = this.handleApiCall(req, requestUrl, rawBody);
-        return send(res, status, body, headers);
+        const answer = this.handleApiCall(req, requestUrl, rawBody);
+        if (answer === 'hang') return;
+        return send(res, answer.status, answer.body, answer.headers);
       }
       if (requestUrl.pathname.startsWith('/response_url/')) {
         return send(res, 200, this.handleResponseUrl(req, requestUrl, rawBody));
@@ -404,7 +432,7 @@ export class FakeSlackApi {
     req: IncomingMessage,
     requestUrl: URL,
     rawBody: string,
-  ): { status: number; body: SlackApiResponse; headers?: Record<string, string> } {
+  ): { status: number; body: SlackApiResponse; headers?: Record<string, string> } | 'hang' {
     const method = decodeURIComponent(requestUrl.pathname.slice('/api/'.length));
     const contract = this.contract.get(method);
     if (!contract) {
@@ -448,7 +476,15 @@ export class FakeSlackApi {
         error: 'not_authed',
       });
     }
-    if (this.options.token !== undefined && token !== undefined && token !== this.options.token) {
+    const appToken = token?.startsWith('xapp-') === true;
+    if (token !== undefined && appToken !== (contract.tokenKind === 'app')) {
+      throw new RequestRejected({ kind: 'invalid_auth', detail: `${method} does not take ${appToken ? 'an app-level' : 'a bot or user'} token` }, 200, {
+        ok: false,
+        error: 'not_allowed_token_type',
+      });
+    }
+    const known = contract.tokenKind === 'app' ? this.options.appToken : this.options.token;
+    if (known !== undefined && token !== undefined && token !== known) {
       throw new RequestRejected({ kind: 'invalid_auth', detail: `${method} was called with a token the workspace does not know` }, 200, {
         ok: false,
         error: 'invalid_auth',
@@ -470,6 +506,13 @@ export class FakeSlackApi {
       });
     }
     checkBlocks(method, args);
+
+    const hang = this.hangs.get(method);
+    if (hang && hang.remaining > 0) {
+      hang.remaining -= 1;
+      this.record({ method, httpMethod, args, token, status: 0, response: { ok: false, error: 'no answer (hung)' }, at: this.options.now() });
+      return 'hang';
+    }
 
     const limit = this.rateLimits.get(method);
     if (limit && limit.remaining > 0) {

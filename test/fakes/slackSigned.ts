@@ -214,6 +214,20 @@ export function sendEvent(options: EventOptions): Promise<SlackDelivery> {
   return deliver(options, 'application/json', JSON.stringify(payload), () => JSON.stringify(forged));
 }
 
+/**
+ * Any interaction payload (view_submission, shortcut, block_suggestion, a block_actions built by hand) as Slack
+ * posts it: form-encoded in one `payload` field. Tampering changes the payload's `type`.
+ */
+export function sendInteraction(options: DeliveryOptions, payload: Record<string, unknown>): Promise<SlackDelivery> {
+  const encode = (body: Record<string, unknown>): string => formEncode({ payload: JSON.stringify(body) });
+  return deliver(options, 'application/x-www-form-urlencoded', encode(payload), () => encode({ ...payload, type: `${String(payload.type)}-forged` }));
+}
+
+/** A body exactly as given, signed like Slack's: for shapes Slack never sends (fields missing, unknown types). */
+export function sendSigned(options: DeliveryOptions, contentType: string, body: string): Promise<SlackDelivery> {
+  return deliver(options, contentType, body, () => `${body}&forged=1`);
+}
+
 /** The handshake Slack sends when a Request URL is saved; the app must echo the challenge. */
 export function sendUrlVerification(options: DeliveryOptions & { challenge: string; verificationToken?: string }): Promise<SlackDelivery> {
   const payload = { token: options.verificationToken ?? FAKE_WORKSPACE.verificationToken, challenge: options.challenge, type: 'url_verification' };

@@ -1,5 +1,5 @@
 import type { StatusReport } from '../../../handlers/status';
-import { context, fields, formatDuration, header, mention, section, type Reply } from './reply';
+import { context, escapeMrkdwn, fields, formatDuration, header, mention, section, type Reply } from './reply';
 
 export function statusReply(report: StatusReport): Reply {
   const stackLines = report.stacks.map((s) => {
@@ -20,7 +20,7 @@ export function statusReply(report: StatusReport): Reply {
     ? `${store.dialect}, ${store.migrationsApplied} migrations applied${store.migrationsPending ? `, *${store.migrationsPending} pending*` : ''}`
     : `:red_circle: ${store.dialect} unreachable${store.error ? `: ${store.error}` : ''}`;
   return {
-    text: `Cockpit ${report.version}: ${report.stacks.length} stacks, store ${store.reachable ? 'ok' : 'unreachable'}`,
+    text: `Cockpit ${report.version}: ${report.stacks.length} stacks, store ${store.reachable ? 'ok' : 'unreachable'}${report.services.map(({ name, health }) => `, ${name} ${health.up ? 'up' : 'down'}`).join('')}`,
     visibility: 'ephemeral',
     blocks: [
       header('Cockpit status'),
@@ -28,6 +28,7 @@ export function statusReply(report: StatusReport): Reply {
       fields([
         ['Store', storeText],
         ['Deploy engine', report.engine.available ? `Pulumi ${report.engine.version}` : `:red_circle: unavailable: ${report.engine.reason}`],
+        ...report.services.map(({ name, health }): [string, string] => [name, `${health.up ? ':large_green_circle: up' : ':red_circle: down'}: ${escapeMrkdwn(health.detail)}`]),
         ['Version', report.version],
       ]),
       context(`as of ${report.generatedAt.toISOString()}`),

@@ -1,19 +1,22 @@
 import { SLASH_COMMAND } from '../../ids';
 import { SlackConversation } from '../../conversation';
 import { slackRequestContext } from '../../context';
+import { unescapeSlackText } from '../../text';
 import { ackFirst, type ListenerDeps } from '../types';
 
 /** `/cockpit <words>`: ack at once, then run the command and answer through the response_url. */
 export function registerCockpitCommand(deps: ListenerDeps): void {
   deps.app.command(SLASH_COMMAND, async ({ command, ack, respond, context, client, body }) => {
     if (!(await ackFirst(deps, 'command', { ack, body, context }))) return;
+    // A bare `/cockpit` comes with empty text; one with none at all is read the same way (help).
+    const text = unescapeSlackText(command.text ?? '');
     const ctx = slackRequestContext(
       deps.log,
       { userId: command.user_id, userName: command.user_name },
       { channelId: command.channel_id, conversation: new SlackConversation(client, command.channel_id) },
-      command.text.split(/\s+/, 1)[0] || 'help',
+      text.trim().split(/\s+/, 1)[0] || 'help',
     );
-    const reply = await deps.core.run(command.text, ctx);
+    const reply = await deps.core.run(text, ctx);
     if (!reply) return; // answered in the channel already
     try {
       await respond({ response_type: reply.visibility, text: reply.text, blocks: reply.blocks });

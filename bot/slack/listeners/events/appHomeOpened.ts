@@ -1,10 +1,11 @@
 import { helpReply } from '../../blocks/help';
 import { slackRequestContext } from '../../context';
+import { EVENTS } from '../../ids';
 import type { ListenerDeps } from '../types';
 
 /** App Home: the status board and the command list, refreshed each time a person opens it. */
 export function registerAppHomeOpened(deps: ListenerDeps): void {
-  deps.app.event('app_home_opened', async ({ event, client }) => {
+  deps.app.event(EVENTS.appHomeOpened, async ({ event, client }) => {
     if (event.tab !== 'home') return;
     const ctx = slackRequestContext(deps.log, { userId: event.user }, {}, 'app_home');
     const status = await deps.core.statusBoard();
