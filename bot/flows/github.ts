@@ -133,6 +133,11 @@ export function githubFlow(deps: GitHubFlowDeps): GitHubFlow {
     // Cockpit's own promotion PRs carry code already merged into a stack branch: previewed like a member's.
     const self = await deps.codeHost.selfLogin().catch(() => undefined);
     const verdict = self && event.author.toLowerCase() === self.toLowerCase() ? { allowed: true as const } : deps.policy.autoPreview(stack, event.author);
+    // A delivery signed long ago (a replay past the dedupe window) may name a head the PR has left: skip it.
+    const current = await deps.codeHost.pullRequest(event.number);
+    if (current.state !== 'open' || current.headSha !== event.headSha || current.base !== event.base) {
+      return void log.info({ headSha: event.headSha, now: current.headSha, state: current.state }, 'the PR moved on since this delivery: nothing to preview');
+    }
     if (!verdict.allowed) {
       // Unreviewed code from outside the team runs with the stack's credentials only when a team member asks.
       await deps.codeHost.setCommitStatus(event.headSha, { state: 'pending', context: PREVIEW_CONTEXT, description: 'Waiting for a team member: comment `cockpit preview` to run it.' });

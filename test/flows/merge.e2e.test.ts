@@ -106,6 +106,34 @@ describe('merges follow the rules a Slack deploy follows', () => {
     return res.status;
   }
 
+  async function deliverEvent(event: string, payload: unknown): Promise<number> {
+    const body = JSON.stringify(payload);
+    const res = await fetch(`${base}/hooks/github`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-github-event': event, 'x-github-delivery': crypto.randomUUID(), 'x-hub-signature-256': `sha256=${createHmac('sha256', WEBHOOK_SECRET).update(body).digest('hex')}` },
+      body,
+    });
+    await cockpit.idle();
+    return res.status;
+  }
+
+  /** GitHub's real `issue_comment.created` payload: `login` comments `body` on PR `number`. */
+  function comment(number: number, login: string, body: string): unknown {
+    const payload = structuredClone((examples.find((e) => e.name === 'issue_comment')?.examples ?? []).find((e) => (e as { action?: string }).action === 'created')) as unknown as Record<string, Record<string, unknown>>;
+    const html = `https://github.test/acme/infra/pull/${number}`;
+    payload.repository = { ...payload.repository, full_name: 'acme/infra' };
+    payload.issue = { ...payload.issue, number, html_url: html, pull_request: { url: html, html_url: html, diff_url: `${html}.diff`, patch_url: `${html}.patch`, merged_at: null } };
+    payload.comment = { ...payload.comment, id: Math.floor(Math.random() * 1e9), body, user: { ...(payload.comment!.user as object), login } };
+    payload.sender = { ...payload.sender, login };
+    return payload;
+  }
+
+  /** GitHub's real `push` payload: `pusher` moved `branch` from `before` to `after`. */
+  function push(branch: string, before: string, after: string, pusher: string): unknown {
+    const payload = structuredClone((examples.find((e) => e.name === 'push')?.examples ?? []).find((e) => (e as { ref?: string; head_commit?: unknown }).ref === 'refs/heads/master' && (e as { head_commit?: unknown }).head_commit)) as Record<string, unknown>;
+    return { ...payload, ref: `refs/heads/${branch}`, before, after, forced: false, repository: { ...(payload.repository as object), full_name: 'acme/infra', pushed_at: Math.floor(Date.now() / 1000) }, sender: { ...(payload.sender as object), login: pusher }, head_commit: { ...(payload.head_commit as object), message: 'Hotfix: raise the memory limit' } };
+  }
+
   const ups = (stack: string) => engine.updates.filter((u) => u.kind === 'up' && u.target.stack === stack);
   const lastMessage = () => JSON.stringify(slack.messagesIn(DEPLOYS).at(-1)?.blocks ?? []);
   const deployComment = (number: number, stack: string) => github.comments(number).find((c) => c.body.includes(`<!-- cockpit-deploy:${stack} -->`))?.body ?? '';
@@ -217,6 +245,70 @@ describe('merges follow the rules a Slack deploy follows', () => {
     await deliver(mergedPayload(first.number));
     expect(ups('dev').slice(before).map((u) => u.options.revision)).toEqual([secondSha]);
     expect(firstSha).not.toBe(secondSha);
+  });
+
+  test('an outsider’s PR is previewed when a team member comments `cockpit preview`; an outsider’s comment runs nothing', async () => {
+    const pr = openPr('integration', 'stranger-gh', 'dev');
+    const previews = () => engine.calls.filter((c) => c.method === 'preview' && c.code?.kind === 'pull_request');
+    expect(await deliverEvent('issue_comment', comment(pr.number, 'stranger-gh', 'cockpit preview'))).toBe(202);
+    expect(previews()).toHaveLength(0);
+    expect(github.comments(pr.number).filter((c) => c.author === 'cockpit-bot')).toHaveLength(0); // an outsider cannot make Cockpit write either
+    expect(await deliverEvent('issue_comment', comment(pr.number, 'bob-gh', 'cockpit preview'))).toBe(202);
+    expect(previews().at(-1)).toMatchObject({ stack: 'integration', code: { kind: 'pull_request', number: pr.number, headSha: pr.headSha } });
+    expect(github.comments(pr.number).find((c) => c.body.includes('<!-- cockpit-preview:integration -->'))?.body).toContain('Asked by Bob');
+    const [audit] = await cockpit.store.audit.query({ action: 'pr.preview' });
+    expect(audit).toMatchObject({ actor: 'github:bob-gh for U0BOB00001', outcome: 'succeeded' });
+  });
+
+  test('/cockpit preview <pr> from Slack previews it for a team member who may preview the stack, and refuses one who may not', async () => {
+    const pr = openPr('master', 'stranger-gh', 'staging');
+    const ask = async (userId: string) => {
+      const url = slack.responseUrl();
+      await sendSlashCommand({ url: `${base}/slack/events`, signingSecret: SIGNING_SECRET, text: `preview ${pr.number}`, userId, channelId: DEPLOYS, responseUrl: url });
+      return (await slack.waitFor(() => slack.responsesTo(url.split('/').pop()!)[0]))!.body;
+    };
+    expect(String((await ask(carol)).text)).toMatch(/You may not deploy prod: it needs the role sre/);
+    const ok = await ask(bob);
+    expect(ok).toMatchObject({ response_type: 'in_channel', text: `Preview of PR #${pr.number} on prod` });
+    expect(github.statuses(pr.headSha).filter((s) => s.context === 'cockpit/preview').at(-1)).toMatchObject({ state: 'success' });
+  });
+
+  test('a stack branch moved without a merged PR is said to lag its stack; a push that is a merge is not', async () => {
+    const before = github.branchTip('integration');
+    const direct = github.commit('integration', { message: 'Hotfix: raise the memory limit', author: { login: 'bob-gh' } });
+    const posts = slack.callsTo('chat.postMessage').length;
+    expect(await deliverEvent('push', push('integration', before, direct, 'bob-gh'))).toBe(202);
+    expect(lastMessage()).toContain('without a merged pull request. *integration* still runs');
+    expect(lastMessage()).toContain(ACTIONS.deployPreviewAgain);
+    const [lag] = await cockpit.store.audit.query({ action: 'branch.push' });
+    expect(lag).toMatchObject({ actor: 'github:bob-gh', target: 'integration', detail: expect.objectContaining({ after: direct, lags: true }) });
+
+    const pr = openPr('integration', 'alice-gh', 'integration');
+    const beforeMerge = github.branchTip('integration');
+    const mergeSha = github.mergePullRequest(pr.number, 'alice-gh');
+    const afterLag = slack.callsTo('chat.postMessage').length;
+    await deliverEvent('push', push('integration', beforeMerge, mergeSha, 'alice-gh'));
+    expect(slack.callsTo('chat.postMessage')).toHaveLength(afterLag);
+    expect(afterLag).toBe(posts + 1);
+  });
+
+  test('a replayed `synchronize` for a head the PR has left previews nothing', async () => {
+    const pr = openPr('dev', 'alice-gh');
+    const oldHead = pr.headSha;
+    github.commit(pr.head, { message: 'Newer work' });
+    const payload = structuredClone((examples.find((e) => e.name === 'pull_request')?.examples ?? []).find((e) => (e as { action?: string }).action === 'synchronize')) as unknown as Payload;
+    const repository = { ...(payload.repository as object), full_name: 'acme/infra' };
+    payload.repository = repository;
+    Object.assign(payload.pull_request, {
+      number: pr.number,
+      user: { ...(payload.pull_request.user as object), login: 'alice-gh' },
+      base: { ...(payload.pull_request.base as object), ref: 'dev', sha: github.branchTip('dev'), repo: repository },
+      head: { ...(payload.pull_request.head as object), ref: pr.head, sha: oldHead, repo: repository },
+      draft: false,
+    });
+    const before = engine.calls.length;
+    expect(await deliverEvent('pull_request', payload)).toBe(202);
+    expect(engine.calls.length).toBe(before);
   });
 
   test('merges that meet a busy stack are queued, and the newest deploys once when the lock frees', async () => {
