@@ -1,6 +1,6 @@
 import { describeAvailability, formatInZone, nextTransition, scheduledState } from './availability';
 import { ConflictError, InputError, NotAllowedError, NotFoundError, type CockpitError } from './errors';
-import type { Actor, AuditLog, AuditOutcome, Clock, CommitState, DeployPlan, DeployPlans, IdentitySource, IncidentBoard, IncidentSummary, PullRequestReview, StackLock, StackTarget } from './ports';
+import type { Actor, AuditLog, AuditOutcome, Clock, CommitState, DeployPlan, DeployPlans, IdentitySource, IncidentBoard, IncidentSummary, PullRequestReview, StackLock, StackMerge, StackTarget } from './ports';
 import { displayName, personByGitHubLogin, personById, type Person, type StackSettings, type Team } from './team';
 
 /**
@@ -179,17 +179,7 @@ export const DEFAULT_POLICY_TIMING: PolicyTiming = { planTtlMs: 30 * 60_000, app
 export const DRILL_CONTEXT = 'cockpit/restore-drill';
 
 /** What the merge webhook knows of a merged pull request, gathered from GitHub by the caller. */
-export interface MergeFacts {
-  stack: string;
-  pullRequest: number;
-  mergeSha: string;
-  /** The PR's head when merged: what reviews approve and the drill status is set on. */
-  headSha: string;
-  /** GitHub logins. */
-  mergedBy: string;
-  author?: string;
-  /** Members who asked Cockpit to open or refresh the PR (a promotion): authors too, as far as approving goes. */
-  askedBy?: string[];
+export interface MergeFacts extends StackMerge {
   reviews: PullRequestReview[];
   /** The `cockpit/restore-drill` status on the head, for a stack whose promotions require a drill. */
   drill?: CommitState;

@@ -698,17 +698,23 @@ export interface Environments {
   moveExpiry(stack: string, from: Date, to: Date): Promise<Environment | undefined>;
 }
 
-/** A merge accepted by the policy and waiting for its stack's lock. */
-export interface QueuedMerge {
+/** A pull request merged into a stack's branch, as the merge rules see it. */
+export interface StackMerge {
   stack: string;
   pullRequest: number;
+  /** The commit the merge made on the stack's branch. */
   mergeSha: string;
+  /** The PR's head when merged: what reviews approve and the drill status is set on. */
   headSha: string;
   /** GitHub logins. */
   mergedBy: string;
   author?: string;
-  /** Members who asked Cockpit for the PR (a promotion): they may not approve it either. */
+  /** Members who asked Cockpit to open or refresh the PR (a promotion): authors too, as far as approving goes. */
   askedBy?: string[];
+}
+
+/** A merge accepted by the policy and waiting for its stack's lock. */
+export interface QueuedMerge extends StackMerge {
   htmlUrl: string;
   /** Slack id of the approver whose GitHub review counted as the second person. */
   approvedBy?: string;

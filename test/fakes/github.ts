@@ -428,26 +428,14 @@ export class FakeGitHub {
   /** Someone (a person, not Cockpit) opens a PR from a branch of this repository; returns its number. */
   openPullRequest(input: { base: string; head: string; title: string; author: string; body?: string }): number {
     if (!this.branches.has(input.base) || !this.branches.has(input.head)) throw new Error('openPullRequest: unknown branch');
+    return this.storePull({ title: input.title, body: input.body ?? null, base: input.base, head: input.head, author: input.author }).number;
+  }
+
+  private storePull(input: Pick<StoredPullRequest, 'title' | 'body' | 'base' | 'head' | 'author'>): StoredPullRequest {
     const at = this.timestamp();
-    const pr: StoredPullRequest = {
-      number: this.nextIssueNumber++,
-      id: this.nextId++,
-      title: input.title,
-      body: input.body ?? null,
-      base: input.base,
-      head: input.head,
-      author: input.author,
-      state: 'open',
-      createdAt: at,
-      updatedAt: at,
-      closedAt: null,
-      merged: false,
-      mergedAt: null,
-      mergeSha: null,
-      mergedBy: null,
-    };
+    const pr: StoredPullRequest = { ...input, number: this.nextIssueNumber++, id: this.nextId++, state: 'open', createdAt: at, updatedAt: at, closedAt: null, merged: false, mergedAt: null, mergeSha: null, mergedBy: null };
     this.pulls.set(pr.number, pr);
-    return pr.number;
+    return pr;
   }
 
   /** Someone reviews a PR, by default at its current head. */
@@ -799,25 +787,7 @@ export class FakeGitHub {
     if (body !== undefined && body.length > MAX_BODY) {
       return this.validationFailed(ctx.operation, [{ resource: 'PullRequest', code: 'custom', field: 'body', message: `body is too long (maximum is ${MAX_BODY} characters)` }]);
     }
-    const at = this.timestamp();
-    const pr: StoredPullRequest = {
-      number: this.nextIssueNumber++,
-      id: this.nextId++,
-      title,
-      body: body ?? null,
-      base,
-      head,
-      author: ctx.identity.login,
-      state: 'open',
-      createdAt: at,
-      updatedAt: at,
-      closedAt: null,
-      merged: false,
-      mergedAt: null,
-      mergeSha: null,
-      mergedBy: null,
-    };
-    this.pulls.set(pr.number, pr);
+    const pr = this.storePull({ title, body: body ?? null, base, head, author: ctx.identity.login });
     const json = this.pullJson(this.spec.example(ctx.operation), pr, true);
     return { status: 201, body: json, headers: { location: String(json.url) } };
   }
