@@ -293,7 +293,7 @@ export class PagerService implements Pager {
   private async deliverOne(page: Page, n: PageNotification): Promise<void> {
     if (n.kind === 'refresh') {
       const receipts = await this.deps.pages.receipts(page.id);
-      await Promise.all(receipts.map((r) => this.deps.notifier.update(page, r)));
+      await Promise.all([...receipts.map((r) => this.deps.notifier.update(page, r)), this.deps.notifier.changed?.(page)]);
       await this.deps.pages.markSent(n.id, undefined, this.deps.clock.now());
       return;
     }

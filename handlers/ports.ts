@@ -907,6 +907,8 @@ export interface PageNotifier {
   send(page: Page, to: NotificationAddress, reason: PageNotification['reason']): Promise<NotificationReceipt | undefined>;
   /** Shows the page's current state on a message sent earlier. */
   update(page: Page, receipt: NotificationReceipt): Promise<void>;
+  /** The page moved: what shows it without a receipt (an alert group's message) catches up. */
+  changed?(page: Page): Promise<void>;
 }
 
 /** One alert of a webhook notification, vendor-neutral. */

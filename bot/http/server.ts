@@ -18,6 +18,8 @@ export interface HttpDeps {
   slack?: RequestListener;
   /** Webhook receivers by path, e.g. `/hooks/alertmanager`. */
   hooks?: Record<string, RouteHandler>;
+  /** Other routes by `METHOD /path`, e.g. `GET /oncall/L1.ics`. */
+  routes?: Record<string, RouteHandler>;
 }
 
 export function createHttpServer(deps: HttpDeps): Server {
@@ -44,6 +46,7 @@ export function createHttpServer(deps: HttpDeps): Server {
     routes.set('POST /slack/events', (req, res) => slack(req, res));
   }
   for (const [path, handler] of Object.entries(deps.hooks ?? {})) routes.set(`POST ${path}`, handler);
+  for (const [key, handler] of Object.entries(deps.routes ?? {})) routes.set(key, handler);
 
   return createServer((req, res) => {
     const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
