@@ -20,7 +20,7 @@ import type {
 } from './ports';
 import { ONCALL_LEVELS } from './rotation';
 import { kindOf } from './policy';
-import type { Team } from './team';
+import { displayName, type Team } from './team';
 
 /**
  * Alertmanager's notifications, as the runbooks promise: one message per alert group, edited as its alerts fire
@@ -255,7 +255,7 @@ export class AlertIntake implements AlertGroupDirectory {
     if (Object.keys(matchers).length === 0) throw new InputError('This group has no labels to match: silence it in Alertmanager.');
     const now = this.deps.clock.now();
     const until = new Date(now.getTime() + this.settings.silenceMinutes * 60_000);
-    const who = meta.actor.name ?? meta.actor.id;
+    const who = displayName(this.deps.team, meta.actor.id);
     const { silenceId } = await this.deps.silencer.create({
       alertmanagerUrl: group.externalUrl,
       matchers: { ...matchers, cluster: group.cluster },

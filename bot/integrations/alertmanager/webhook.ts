@@ -12,9 +12,15 @@ export const MAX_ALERTS_PER_BODY = 5000;
 const MAX_LABELS = 64;
 
 const labelName = z.string().min(1).max(256);
+/** JSON.parse keeps a `__proto__` key as data, but zod's records drop it silently: refuse it instead of losing it. */
+const FORBIDDEN_NAMES = ['__proto__', 'constructor', 'prototype'];
 const labelMap = (maxValue: number) =>
   z
-    .record(labelName, z.string().max(maxValue))
+    .preprocess((value, ctx) => {
+      const bad = value && typeof value === 'object' ? FORBIDDEN_NAMES.find((n) => Object.hasOwn(value, n)) : undefined;
+      if (bad) ctx.addIssue({ code: 'custom', message: `"${bad}" is not a label name` });
+      return value;
+    }, z.record(labelName, z.string().max(maxValue)))
     .refine((m) => Object.keys(m).length <= MAX_LABELS, `at most ${MAX_LABELS} entries`)
     // A fresh object with own properties only, whatever the keys are called.
     .transform((m) => Object.fromEntries(Object.entries(m)) as Record<string, string>);

@@ -36,6 +36,7 @@ export class SlackAlertBoard implements AlertBoard {
   private readonly posting = new Set<string>();
   private readonly dirty = new Set<string>();
   private readonly storms = new Map<string, Storm>();
+  private readonly background = new Set<Promise<void>>();
 
   constructor(private readonly deps: SlackAlertBoardDeps) {}
 
@@ -54,13 +55,20 @@ export class SlackAlertBoard implements AlertBoard {
       return;
     }
     this.posting.add(groupId);
+    // Not awaited: the webhook answers once the alert is stored; Slack is told in the channel's turn.
+    const work = this.post(groupId, group.channel);
+    this.background.add(work);
+    void work.finally(() => this.background.delete(work));
+  }
+
+  private async post(groupId: string, channel: string): Promise<void> {
     try {
-      const message = await this.deps.outbound.post(group.channel, async () => (await this.render(groupId))!);
+      const message = await this.deps.outbound.post(channel, async () => (await this.render(groupId))!);
       await this.deps.alerts.setMessage(groupId, message);
       if (this.dirty.delete(groupId)) this.deps.outbound.edit(message, () => this.render(groupId));
     } catch (err) {
       this.deps.log.error({ err, groupId }, 'posting an alert group failed; the next change tries again');
-      await this.deps.alerts.releasePost(groupId);
+      await this.deps.alerts.releasePost(groupId).catch(() => undefined);
     } finally {
       this.posting.delete(groupId);
     }
@@ -72,8 +80,11 @@ export class SlackAlertBoard implements AlertBoard {
 
   /** Waits for what the queue holds (tests, the benchmark). */
   async idle(): Promise<void> {
-    await Promise.all([...this.storms.values()].map((s) => s.message?.catch(() => undefined)));
-    await this.deps.outbound.idle();
+    do {
+      await Promise.all([...this.background]);
+      await Promise.all([...this.storms.values()].map((s) => s.message?.catch(() => undefined)));
+      await this.deps.outbound.idle();
+    } while (this.background.size > 0);
   }
 
   private async recheck(groupId: string): Promise<void> {
@@ -120,8 +131,10 @@ export class SlackAlertBoard implements AlertBoard {
       });
       return;
     }
-    const message = await storm.message.catch(() => undefined);
-    if (message) this.deps.outbound.edit(message, render);
+    void storm.message.then(
+      (message) => this.deps.outbound.edit(message, render),
+      () => undefined,
+    );
   }
 }
 
