@@ -68,6 +68,8 @@ describe('POST /hooks/alertmanager against the fake Slack', () => {
   // Each test in a minute of its own: the storm detector counts the groups of the last minute.
   beforeEach(() => clock.advance(2 * MIN));
   afterEach(async () => {
+    // A page left open would escalate into the next test as its clock moves.
+    for (const page of await cockpit.oncall.pager.open()) await cockpit.oncall.pager.resolveSource(page.source, 'test', 'r-cleanup');
     await cockpit.idle();
     fake.assertNoViolations();
     fake.reset();
