@@ -997,8 +997,10 @@ export interface AlertStore {
   get(id: string): Promise<AlertGroup | undefined>;
   /** The group's alerts, firing first, newest first; at most `limit`. */
   alerts(groupId: string, limit: number): Promise<StoredAlert[]>;
-  /** Groups first seen in a channel at or after `since` (storm detection and the digest). */
+  /** Groups first seen in a channel at or after `since` (the storm digest). */
   createdSince(channel: string, since: Date): Promise<AlertGroup[]>;
+  /** How many groups shown on their own were first seen in a channel at or after `since` (storm detection). */
+  countShownSince(channel: string, since: Date): Promise<number>;
   /** Claims the right to post the group's message, once across replicas; false when someone has it. */
   claimPost(id: string, owner: string, at: Date): Promise<boolean>;
   setMessage(id: string, message: { channel: string; ts: string }): Promise<void>;

@@ -120,6 +120,7 @@ export function wireOnCall(deps: OnCallFlowDeps): OnCallWiring {
   const channelOf = (stack: string) => settings.channels[stack] ?? team.channels.alerts;
 
   let board: SlackAlertBoard | undefined;
+  const boardWork = new Set<Promise<void>>();
   const boardFor = (): SlackAlertBoard | undefined => {
     const outbound = deps.outbound();
     if (!outbound) return undefined;
@@ -158,7 +159,14 @@ export function wireOnCall(deps: OnCallFlowDeps): OnCallWiring {
     channelFor: async (source) => (source.kind === 'alert' ? (await store.alerts.get(source.ref))?.channel : undefined),
   });
   const lazyBoard = {
-    changed: async (groupId: string) => boardFor()?.changed(groupId),
+    // Slack is told after the webhook answers: the alert is stored (and paged) by then, which is what must not be lost.
+    changed: async (groupId: string) => {
+      const b = boardFor();
+      if (!b) return;
+      const work = b.changed(groupId).catch((err: unknown) => log.error({ err, groupId }, 'showing an alert group failed'));
+      boardWork.add(work);
+      void work.finally(() => boardWork.delete(work));
+    },
     notice: async (stack: string, text: string) => (boardFor() ? boardFor()!.notice(stack, text) : log.warn({ stack, text }, 'alert notice (Slack is not configured)')),
   };
   const intake = new AlertIntake({
@@ -322,6 +330,7 @@ export function wireOnCall(deps: OnCallFlowDeps): OnCallWiring {
       await running;
     },
     async idle() {
+      while (boardWork.size > 0) await Promise.all([...boardWork]);
       await pager.deliver();
       await boardFor()?.idle();
     },

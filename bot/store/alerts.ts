@@ -140,6 +140,17 @@ export class SqlAlertStore implements AlertStore {
     return rows.map(toGroup);
   }
 
+  async countShownSince(channel: string, since: Date): Promise<number> {
+    const row = await this.db
+      .selectFrom('alert_groups')
+      .select(sql<number>`count(*)`.as('n'))
+      .where('channel', '=', channel)
+      .where('first_seen_at', '>=', toStoredTime(since))
+      .where('post_claimed_by', 'is not', null)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
   async claimPost(id: string, owner: string, at: Date): Promise<boolean> {
     const result = await this.db
       .updateTable('alert_groups')

@@ -110,8 +110,8 @@ export class SlackAlertBoard implements AlertBoard {
       storm.lastGroupAt = at;
       return true;
     }
-    const recent = await this.deps.alerts.createdSince(channel, new Date(now.getTime() - 60_000));
-    if (recent.filter((g) => !g.inDigest).length <= this.deps.stormGroupsPerMinute) {
+    const recent = await this.deps.alerts.countShownSince(channel, new Date(now.getTime() - 60_000));
+    if (recent <= this.deps.stormGroupsPerMinute) {
       this.storms.delete(channel);
       return false;
     }

@@ -25,7 +25,8 @@ const PRIORITY: Record<Priority, number> = { page: 1, alert: 5 };
 
 /** One edit a minute under the workspace's ~50: 1.25 s apart. */
 export const DEFAULT_UPDATE_INTERVAL_MS = 1250;
-export const DEFAULT_POST_INTERVAL_MS = 1000;
+/** A little over a second: Slack counts arrivals, and two requests a second apart can arrive 999 ms apart. */
+export const DEFAULT_POST_INTERVAL_MS = 1100;
 
 export class SlackOutbound {
   private readonly posts: Bottleneck.Group;
@@ -33,14 +34,22 @@ export class SlackOutbound {
   private readonly pendingEdits = new Map<string, { message: PostedMessage; render: () => Promise<Reply | undefined> }>();
   private readonly maxRetries: number;
   private readonly inflight = new Set<Promise<unknown>>();
+  private readonly postIntervalMs: number;
+  private readonly updateIntervalMs: number;
+  /** When each queue last called Slack: a channel's posts, and the workspace's edits. */
+  private readonly lastCall = new Map<string, number>();
 
   constructor(
     private readonly client: WebClient,
     private readonly log: Logger,
     options: OutboundOptions = {},
   ) {
-    this.posts = new Bottleneck.Group({ maxConcurrent: 1, minTime: options.postIntervalMs ?? DEFAULT_POST_INTERVAL_MS });
-    this.updates = new Bottleneck({ maxConcurrent: 1, minTime: options.updateIntervalMs ?? DEFAULT_UPDATE_INTERVAL_MS });
+    // One call at a time per queue; the spacing is kept right before each HTTP call (see `paced`), so the time a
+    // job spends rendering its message never lets two calls reach Slack closer than the interval.
+    this.posts = new Bottleneck.Group({ maxConcurrent: 1 });
+    this.updates = new Bottleneck({ maxConcurrent: 1 });
+    this.postIntervalMs = options.postIntervalMs ?? DEFAULT_POST_INTERVAL_MS;
+    this.updateIntervalMs = options.updateIntervalMs ?? DEFAULT_UPDATE_INTERVAL_MS;
     this.maxRetries = options.maxRateLimitRetries ?? 5;
   }
 
@@ -56,6 +65,7 @@ export class SlackOutbound {
       this.posts.key(channel).schedule({ priority: PRIORITY[priority] }, () =>
         this.retrying('chat.postMessage', async () => {
           const message = typeof reply === 'function' ? await reply() : reply;
+          await this.paced(`post:${channel}`, this.postIntervalMs);
           const res = await this.client.chat.postMessage({ channel, text: message.text, blocks: message.blocks });
           return { channel: res.channel ?? channel, ts: res.ts ?? '' };
         }),
@@ -80,7 +90,10 @@ export class SlackOutbound {
         try {
           const reply = await edit.render();
           if (!reply) return;
-          await this.retrying('chat.update', () => this.client.chat.update({ channel: edit.message.channel, ts: edit.message.ts, text: reply.text, blocks: reply.blocks }));
+          await this.retrying('chat.update', async () => {
+            await this.paced('update', this.updateIntervalMs);
+            return this.client.chat.update({ channel: edit.message.channel, ts: edit.message.ts, text: reply.text, blocks: reply.blocks });
+          });
         } catch (err) {
           this.log.warn({ err, channel: edit.message.channel, ts: edit.message.ts }, 'editing a Slack message failed');
         }
@@ -103,6 +116,13 @@ export class SlackOutbound {
     this.inflight.add(work);
     void work.finally(() => this.inflight.delete(work)).catch(() => undefined);
     return work;
+  }
+
+  /** Waits until `intervalMs` has passed since the queue's last call, and marks this one. */
+  private async paced(queue: string, intervalMs: number): Promise<void> {
+    const wait = (this.lastCall.get(queue) ?? 0) + intervalMs - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    this.lastCall.set(queue, Date.now());
   }
 
   /** Makes the call; on 429 waits Slack's Retry-After inside the queue's slot, so nothing else of it goes meanwhile. */
