@@ -7,7 +7,7 @@ import { checkAvailability, isTimeZone, type CronSchedule } from '../handlers/av
 import { DEFAULT_MAX_OVERRIDE_MINUTES, OnCallService, type OnCallSettings } from '../handlers/oncall';
 import type { EscalationSettings, EscalationStep } from '../handlers/page';
 import type { OnCallLevel } from '../handlers/ports';
-import { ONCALL_LEVELS, WEEKDAYS, formatShiftTime, type Rotation, type RotationLayer } from '../handlers/rotation';
+import { ONCALL_LEVELS, WEEKDAYS, formatShiftTime, localInstant, type Rotation, type RotationLayer } from '../handlers/rotation';
 import { parseDurationMinutes } from './router/tokens';
 
 /**
@@ -292,7 +292,7 @@ function checkOnCallSections(cfg: RawConfig, ctx: z.RefinementCtx): void {
     }
     // "Nobody holds two levels in the same week" (runbooks/on-call.md), checked over the next 16 weeks of the rotations.
     const settings = toOnCall(cfg.oncall, cfg.channels.incidents);
-    const starts = settings.rotations.flatMap((r) => r.layers.map((l) => new Date(`${l.start}:00Z`).getTime()));
+    const starts = settings.rotations.flatMap((r) => r.layers.map((l) => localInstant(l.start, l.timezone)?.getTime() ?? 0));
     if (starts.length > 0) {
       const from = new Date(Math.max(...starts));
       for (const clash of OnCallService.clashesIn(settings, from)) {

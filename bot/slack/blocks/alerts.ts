@@ -65,7 +65,7 @@ export function alertGroupReply(view: { group: AlertGroup; alerts: StoredAlert[]
   if (firing && !(group.silence && group.silence.until.getTime() > now.getTime())) buttons.push(button('Silence 1h', ACTIONS.alertSilence, group.id));
   buttons.push(button('Declare incident', ACTIONS.alertDeclareIncident, group.id, customerImpact(group) && firing ? 'danger' : undefined));
   blocks.push(actions(`alert_${group.id}`, ...buttons));
-  const text = `${firing ? group.severity.toUpperCase() : 'RESOLVED'} ${group.alertname} on ${group.stack}: ${group.firing} firing`;
+  const text = `${firing ? escapeMrkdwn(group.severity.toUpperCase()) : 'RESOLVED'} ${escapeMrkdwn(group.alertname)} on ${group.stack}: ${group.firing} firing`;
   return { text, visibility: 'in_channel', blocks };
 }
 

@@ -56,7 +56,7 @@ export function pageReply(page: Page, now: Date, reason?: PageNotification['reas
   const buttons = pageActions(page);
   if (buttons) blocks.push(buttons);
   const status = page.status === 'triggered' ? 'PAGE' : page.status === 'acknowledged' ? 'Acknowledged' : 'Resolved';
-  return { text: `${reason === 'everyone' ? '@here ' : ''}${status}: ${page.summary}`, visibility: 'in_channel', blocks };
+  return { text: `${reason === 'everyone' ? '@here ' : ''}${status}: ${escapeMrkdwn(page.summary)}`, visibility: 'in_channel', blocks };
 }
 
 export function pageRaisedReply(page: Page, created: boolean): Reply {
