@@ -72,7 +72,7 @@ export const envSchema = z
     GITHUB_APP_INSTALLATION_ID: optionalString.pipe(z.string().regex(/^\d+$/, 'must be a number').transform(Number).optional()),
     GITHUB_WEBHOOK_SECRET: optionalString,
 
-    /** The bearer token Alertmanager presents on POST /hooks/alertmanager, good for any stack (one token of old). */
+    /** The single token of old: good for every stack ALERTMANAGER_WEBHOOK_TOKENS does not name (all when it is unset). */
     ALERTMANAGER_WEBHOOK_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
     /** One token per stack: `dev=<token>,staging=<token>`; a stack's token only carries that stack's alerts. */
     ALERTMANAGER_WEBHOOK_TOKENS: z

@@ -65,8 +65,8 @@ export function alertSettings(team: Team): AlertSettings {
   };
 }
 
-/** Which stacks a webhook token speaks for: named ones, or (the single legacy token) any stack of the team file. */
-export type TokenScope = { stacks: readonly string[] } | { anyStack: true };
+/** Which stacks a webhook token speaks for. */
+export type TokenScope = { stacks: readonly string[] };
 
 export type ReceiveOutcome =
   | { kind: 'heartbeat'; stack: string }
@@ -194,7 +194,7 @@ export class AlertIntake implements AlertGroupDirectory {
     const cluster = [...clusters][0]!;
     const stack = this.stackOf(cluster);
     if (!stack) throw new NotAllowedError(`cluster "${cluster}" is no stack of cockpit.yml (alerts.clusters)`);
-    if ('stacks' in scope && !scope.stacks.includes(stack)) throw new NotAllowedError(`this token is not ${stack}'s: it may not send alerts of cluster "${cluster}"`);
+    if (!scope.stacks.includes(stack)) throw new NotAllowedError(`this token is not ${stack}'s: it may not send alerts of cluster "${cluster}"`);
     return stack;
   }
 

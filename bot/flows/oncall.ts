@@ -313,7 +313,7 @@ export function wireOnCall(deps: OnCallFlowDeps): OnCallWiring {
     verbs,
     actions,
     jobs,
-    hooks: { '/hooks/alertmanager': alertmanagerHook({ tokens: deps.tokens, intake, log }) },
+    hooks: { '/hooks/alertmanager': alertmanagerHook({ tokens: deps.tokens, stacks: Object.keys(team.stacks), intake, log }) },
     routes: calendarRoutes({ oncall, team, clock, secret: deps.calendar.secret }),
     async home(userId) {
       const now = clock.now();

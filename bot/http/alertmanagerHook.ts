@@ -20,12 +20,17 @@ export const ALERTMANAGER_BODY_LIMIT = 8 * 1024 * 1024;
 export interface WebhookTokens {
   /** `ALERTMANAGER_WEBHOOK_TOKENS`: stack → its Alertmanager's token. */
   perStack: Record<string, string>;
-  /** `ALERTMANAGER_WEBHOOK_TOKEN`, the single token of old: good for any stack of the team file. */
+  /**
+   * `ALERTMANAGER_WEBHOOK_TOKEN`, the single token of old: good for every stack `perStack` does not name (all of
+   * them when it names none). The infra program gives Cockpit its own stack's token this way.
+   */
   any?: string;
 }
 
 export interface AlertmanagerHookDeps {
   tokens: WebhookTokens;
+  /** Every stack of the team file. */
+  stacks: readonly string[];
   intake: AlertIntake;
   log: Logger;
 }
@@ -33,13 +38,13 @@ export interface AlertmanagerHookDeps {
 const digest = (token: string) => createHash('sha256').update(token).digest();
 
 /** Which stacks a presented token speaks for; undefined when it is nobody's. Compared in constant time. */
-export function scopeOf(tokens: WebhookTokens, presented: string | undefined): TokenScope | undefined {
+export function scopeOf(tokens: WebhookTokens, presented: string | undefined, allStacks: readonly string[]): TokenScope | undefined {
   if (!presented) return undefined;
   const given = digest(presented);
   // Every token is compared, so the time taken says nothing about which one (or how much of one) matched.
   const stacks = Object.entries(tokens.perStack).filter(([, token]) => timingSafeEqual(given, digest(token))).map(([stack]) => stack);
   const any = tokens.any !== undefined && timingSafeEqual(given, digest(tokens.any));
-  if (any) return { anyStack: true };
+  if (any) stacks.push(...allStacks.filter((s) => !(s in tokens.perStack) && !stacks.includes(s)));
   return stacks.length > 0 ? { stacks } : undefined;
 }
 
@@ -53,7 +58,7 @@ export function alertmanagerHook(deps: AlertmanagerHookDeps): RouteHandler {
   return async (req: IncomingMessage, res: ServerResponse) => {
     const requestId = newRequestId();
     const log = deps.log.child({ hook: 'alertmanager', requestId });
-    const scope = scopeOf(deps.tokens, bearer(req));
+    const scope = scopeOf(deps.tokens, bearer(req), deps.stacks);
     if (!scope) {
       log.warn({ presented: req.headers.authorization !== undefined }, 'refused an Alertmanager delivery without a known token');
       req.resume();

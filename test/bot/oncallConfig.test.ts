@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { ConfigError, loadConfig } from '../../bot/config';
+import { scopeOf } from '../../bot/http/alertmanagerHook';
 import { parseTeamConfig, TeamConfigError } from '../../bot/teamConfig';
 import { exampleTeam } from '../helpers';
 
@@ -60,6 +61,16 @@ describe('Alertmanager tokens in the environment', () => {
   test('one token per stack, and the single token of old', () => {
     const config = loadConfig({ ALERTMANAGER_WEBHOOK_TOKENS: 'dev=dev-token-0123456789abc, staging=staging-token-0123456789', ALERTMANAGER_WEBHOOK_TOKEN: 'single-token-0123456789' });
     expect(config.alertmanager.tokens).toEqual({ perStack: { dev: 'dev-token-0123456789abc', staging: 'staging-token-0123456789' }, any: 'single-token-0123456789' });
+  });
+
+  test('a stack’s token speaks for that stack; the single token for the stacks no per-stack token names', () => {
+    const stacks = ['dev', 'integration', 'staging', 'prod'];
+    const tokens = { perStack: { dev: 'dev-token-0123456789abc', staging: 'staging-token-0123456789' }, any: 'prod-token-0123456789' };
+    expect(scopeOf(tokens, 'dev-token-0123456789abc', stacks)).toEqual({ stacks: ['dev'] });
+    expect(scopeOf(tokens, 'prod-token-0123456789', stacks)).toEqual({ stacks: ['integration', 'prod'] });
+    expect(scopeOf({ perStack: {}, any: 'prod-token-0123456789' }, 'prod-token-0123456789', stacks)).toEqual({ stacks });
+    expect(scopeOf(tokens, 'dev-token-0123456789ab', stacks)).toBeUndefined();
+    expect(scopeOf(tokens, undefined, stacks)).toBeUndefined();
   });
 
   test('a malformed entry is refused without printing the token', () => {

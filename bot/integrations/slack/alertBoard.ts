@@ -46,11 +46,17 @@ export class SlackAlertBoard implements AlertBoard {
     if (group.message) return this.deps.outbound.edit(group.message, () => this.render(groupId));
     if (group.inDigest) return this.touchDigest(group.channel);
     if (this.posting.has(groupId)) return void this.dirty.add(groupId);
-    if (await this.inStorm(group.channel, group.firstSeenAt)) {
-      await this.deps.alerts.markInDigest(groupId);
-      return this.touchDigest(group.channel);
-    }
-    if (!(await this.deps.alerts.claimPost(groupId, this.deps.owner, this.deps.clock.now()))) {
+    // One decision at a time per channel: the count of groups shown and the claim must not interleave, or a burst
+    // of new groups would all be counted before any is shown. (Replicas decide apart: a storm may show a few more.)
+    const decision = await this.inTurn(group.channel, async () => {
+      if (await this.inStorm(group.channel, group.firstSeenAt)) {
+        await this.deps.alerts.markInDigest(groupId);
+        return 'digest' as const;
+      }
+      return (await this.deps.alerts.claimPost(groupId, this.deps.owner, this.deps.clock.now())) ? ('post' as const) : ('taken' as const);
+    });
+    if (decision === 'digest') return this.touchDigest(group.channel);
+    if (decision === 'taken') {
       setTimeout(() => void this.recheck(groupId), RECHECK_MS).unref();
       return;
     }
@@ -87,6 +93,18 @@ export class SlackAlertBoard implements AlertBoard {
     } while (this.background.size > 0);
   }
 
+  private readonly turns = new Map<string, Promise<unknown>>();
+
+  private inTurn<T>(channel: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.turns.get(channel) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(work);
+    this.turns.set(channel, next);
+    void next.finally(() => {
+      if (this.turns.get(channel) === next) this.turns.delete(channel);
+    }).catch(() => undefined);
+    return next;
+  }
+
   private async recheck(groupId: string): Promise<void> {
     const group = await this.deps.alerts.get(groupId);
     if (group?.message) this.deps.outbound.edit(group.message, () => this.render(groupId));
@@ -111,7 +129,7 @@ export class SlackAlertBoard implements AlertBoard {
       return true;
     }
     const recent = await this.deps.alerts.countShownSince(channel, new Date(now.getTime() - 60_000));
-    if (recent <= this.deps.stormGroupsPerMinute) {
+    if (recent < this.deps.stormGroupsPerMinute) {
       this.storms.delete(channel);
       return false;
     }
