@@ -139,10 +139,11 @@ export class PagerService implements Pager {
   /** `/cockpit page <L1|L2|L3|@person> <message>` by a person: the policy first. */
   async pageByPerson(request: { target: PageTarget; summary: string; channel?: string }, meta: RequestMeta): Promise<{ page: Page; created: boolean }> {
     await this.deps.policy.mayOnCall('page', {}, meta, request.target.kind === 'level' ? request.target.level : request.target.userId);
-    return this.raise({ ...request, source: { kind: 'manual', ref: meta.requestId }, raisedBy: meta.actor.id, requestId: meta.requestId });
+    return this.raise({ ...request, source: { kind: 'manual', ref: meta.requestId }, raisedBy: meta.actor.id, requestId: meta.requestId }, describeActor(meta.actor));
   }
 
-  async raise(request: RaiseRequest): Promise<{ page: Page; created: boolean }> {
+  /** `auditActor`: how the raiser is written in the audit log, when a person raised it (console, CLI, Slack). */
+  async raise(request: RaiseRequest, auditActor: string = request.raisedBy): Promise<{ page: Page; created: boolean }> {
     const summary = request.summary.trim();
     if (summary === '') throw new InputError('A page needs a message.');
     const existing = await this.deps.pages.openBySource(request.source);
@@ -171,7 +172,7 @@ export class PagerService implements Pager {
     const created = await this.deps.pages.create({ ...page, version: 1 }, [{ kind: 'send', to: { kind: 'channel', channel }, reason: 'raised' }, ...notifications]);
     if (created.created) {
       this.deps.metrics?.outcome(levelLabel(page), 'raised');
-      await this.record(request.requestId, request.raisedBy, 'page.raise', created.page.id, { target: request.target, source: request.source, channel });
+      await this.record(request.requestId, auditActor, 'page.raise', created.page.id, { target: request.target, source: request.source, channel });
     }
     return created;
   }
