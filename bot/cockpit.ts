@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { Deployer } from '../handlers/deploy';
 import { UnavailableError } from '../handlers/errors';
-import type { Clock, CodeHost, DeliveryLog, InfraEngine } from '../handlers/ports';
+import type { Clock, CodeHost, DeliveryLog, InfraEngine, Silencer } from '../handlers/ports';
 import { MergeDeployer } from '../handlers/merges';
 import { Policy } from '../handlers/policy';
 import { Promoter } from '../handlers/promote';
@@ -12,10 +12,12 @@ import type { Config } from './config';
 import { deployFlow } from './flows/deploy';
 import { wireEnvironments } from './flows/environments';
 import { githubFlow } from './flows/github';
+import { wireOnCall, type OnCallWiring } from './flows/oncall';
 import { githubHook } from './http/githubHook';
 import { createHttpServer, listen } from './http/server';
 import { githubHealth, fromConfig as githubFromConfig } from './integrations/github';
 import { fromConfig as pulumiFromConfig } from './integrations/pulumi';
+import { SlackOutbound } from './integrations/slack/outbound';
 import { FileRunbookLibrary } from './integrations/runbooks';
 import { fixedHealth } from './health';
 import type { Logger } from './log';
@@ -47,6 +49,12 @@ export interface CockpitDeps {
   shutdownGraceMs?: number;
   /** Default: GitHub through Octokit, per `config.github`; absent config disables promote. */
   codeHost?: CodeHost;
+  /** Default: Alertmanager's API v2 at each alert's externalURL. */
+  silencer?: Silencer;
+  /** How often the pager looks for due steps (default 500 ms). */
+  pagerTickMs?: number;
+  /** Spacing of Slack posts per channel and of edits (Slack's limits by default). */
+  slackPacing?: { postIntervalMs?: number; updateIntervalMs?: number };
 }
 
 export interface Cockpit {
@@ -57,6 +65,8 @@ export interface Cockpit {
   scheduler: Scheduler;
   metrics: Metrics;
   team: Team;
+  /** Who is on call (OnCallDirectory), the pager (Pager), alert groups (AlertGroupDirectory). */
+  oncall: OnCallWiring;
   slack?: SlackFront;
   server?: Server;
   /** Resolves when the work started by webhooks after their answer is done (tests, shutdown). */
@@ -116,6 +126,29 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
     onDeployed: (stack, meta) => environments.keeper.adoptDeployed(stack, meta),
     onReleased,
   });
+  for (const stack of Object.keys(config.alertmanager.tokens.perStack)) {
+    if (!team.stacks[stack]) throw new Error(`ALERTMANAGER_WEBHOOK_TOKENS names stack "${stack}", which cockpit.yml does not (known: ${Object.keys(team.stacks).join(', ')})`);
+  }
+  // Cockpit's own messages to Slack (pages, alerts, handovers) go through one queue that keeps Slack's limits.
+  const outbound = config.slack ? new SlackOutbound(SlackOutbound.client(config.slack.botToken, config.slack.apiUrl), deps.log.child({ component: 'slack-outbound' }), deps.slackPacing) : undefined;
+  const oncall = wireOnCall({
+    team,
+    policy,
+    store,
+    clock,
+    log: deps.log,
+    owner: config.replicaId,
+    outbound: () => outbound,
+    userGroups: () =>
+      config.slack
+        ? { update: async (usergroup, users) => void (await SlackOutbound.client(config.slack!.botToken, config.slack!.apiUrl).usergroups.users.update({ usergroup, users: users.join(',') })) }
+        : undefined,
+    metrics,
+    silencer: deps.silencer,
+    tokens: config.alertmanager.tokens,
+    calendar: { secret: config.oncall.calendarSecret, publicUrl: config.oncall.publicUrl },
+    tickMs: deps.pagerTickMs,
+  });
   const deploys = deployFlow({ deployer, clock, progressIntervalMs: deps.progressIntervalMs });
   const runbooks = new FileRunbookLibrary(config.runbooks);
   const codeHost = deps.codeHost ?? (config.github ? githubFromConfig(config.github, { log: deps.log }) : undefined);
@@ -150,6 +183,7 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
       : undefined;
   if (github) queuedMerges.drain = github.drain;
   const scheduler = environments.scheduler;
+  for (const job of oncall.jobs) scheduler.add(job);
   if (github) {
     scheduler.add({
       name: 'merges.drain',
@@ -181,6 +215,7 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
       verbs: {
         ...deploys.verbs,
         ...environments.verbs,
+        ...oncall.verbs,
         runbook: async (req) => runbookLookupReply(await lookUpRunbook(runbooks, req.name)),
         promote: async (req, ctx) => {
           if (!promoter) throw githubNeeded('Promotion');
@@ -191,7 +226,8 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
           return github.previewVerb(req, ctx);
         },
       },
-      actions: { ...deploys.actions, ...environments.actions },
+      actions: { ...deploys.actions, ...environments.actions, ...oncall.actions },
+      home: [(userId) => oncall.home(userId)],
     },
   );
 
@@ -241,7 +277,9 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
           handle: async (event, deliveryId) => github?.handle(event, deliveryId),
           track,
         }),
+        ...oncall.hooks,
       },
+      routes: oncall.routes,
     });
   }
 
@@ -252,24 +290,29 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
     scheduler,
     metrics,
     team,
+    oncall,
     slack,
     server,
     async idle() {
       while (background.size > 0) await Promise.all([...background]);
+      await oncall.idle();
     },
     async listen(host) {
       if (!server) throw new Error('no HTTP server: Slack is not configured');
       const port = await listen(server, config.port, host);
       await slack?.start();
       scheduler.start();
+      oncall.start();
       deps.log.info({ port, mode: config.slack?.appToken ? 'socket' : 'http' }, 'cockpit listening');
       return port;
     },
     async close() {
       await scheduler.stop();
+      await oncall.stop();
       await stopOwnOperations();
       await Promise.all([...background]);
       await slack?.stop();
+      await outbound?.stop();
       if (server?.listening) {
         server.closeAllConnections();
         await new Promise<void>((resolve) => server!.close(() => resolve()));

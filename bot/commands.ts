@@ -1,3 +1,4 @@
+import type { KnownBlock } from '@slack/types';
 import { InputError, isCockpitError, NotAvailableYetError } from '../handlers/errors';
 import { describeActor } from '../handlers/policy';
 import type { Actor, AuditLog, Logger } from '../handlers/ports';
@@ -63,12 +64,14 @@ export class CommandCore {
   private readonly stacks: string[];
   private readonly handlers: VerbHandlers;
   private readonly actions: Map<string, ActionHandler>;
+  private readonly homeSections: Array<(userId: string) => Promise<KnownBlock[]>>;
 
-  /** `verbs` and `actions` add capabilities; help and status are built in. */
+  /** `verbs` and `actions` add capabilities; `home` adds sections to App Home; help and status are built in. */
   constructor(
     private readonly deps: CoreDeps,
-    extra: { verbs?: VerbHandlers; actions?: Record<string, ActionHandler> } = {},
+    extra: { verbs?: VerbHandlers; actions?: Record<string, ActionHandler>; home?: Array<(userId: string) => Promise<KnownBlock[]>> } = {},
   ) {
+    this.homeSections = extra.home ?? [];
     this.stacks = Object.keys(deps.team.stacks);
     this.handlers = {
       help: async (req) => helpReply(req.topic),
@@ -81,6 +84,12 @@ export class CommandCore {
   /** The status board, for App Home. */
   async statusBoard(): Promise<Reply> {
     return statusReply(await getStatus(this.deps));
+  }
+
+  /** The capabilities' App Home sections for a person; one that fails is left out, and logged by its caller. */
+  async homeBlocks(userId: string): Promise<KnownBlock[]> {
+    const sections = await Promise.allSettled(this.homeSections.map((build) => build(userId)));
+    return sections.flatMap((s) => (s.status === 'fulfilled' ? s.value : []));
   }
 
   /** Runs a button press; never throws. Unknown buttons (from an older deploy of Cockpit) get a short answer. */

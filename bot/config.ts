@@ -74,6 +74,31 @@ export const envSchema = z
     GITHUB_APP_PRIVATE_KEY: optionalString,
     GITHUB_APP_INSTALLATION_ID: optionalString.pipe(z.string().regex(/^\d+$/, 'must be a number').transform(Number).optional()),
     GITHUB_WEBHOOK_SECRET: optionalString,
+
+    /** The single token of old: good for every stack ALERTMANAGER_WEBHOOK_TOKENS does not name (all when it is unset). */
+    ALERTMANAGER_WEBHOOK_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+    /** One token per stack: `dev=<token>,staging=<token>`; a stack's token only carries that stack's alerts. */
+    ALERTMANAGER_WEBHOOK_TOKENS: z
+      .string()
+      .default('')
+      .transform((text, ctx) => {
+        const tokens: Record<string, string> = {};
+        for (const entry of text.split(',').map((e) => e.trim()).filter(Boolean)) {
+          const m = /^([a-z][a-z0-9-]{0,30})=(\S{16,})$/.exec(entry);
+          if (!m) {
+            // Never echo the entry: it holds a token.
+            ctx.addIssue({ code: 'custom', message: 'each entry must be <stack>=<token of at least 16 characters>, separated by commas' });
+            return z.NEVER;
+          }
+          if (m[1]! in tokens) ctx.addIssue({ code: 'custom', message: `names stack ${m[1]} twice` });
+          tokens[m[1]!] = m[2]!;
+        }
+        return tokens;
+      }),
+    /** Signs the personal on-call calendar URLs; unset: only the per-level feeds are served. */
+    ONCALL_CALENDAR_SECRET: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+    /** Where people reach Cockpit, for links it hands out (calendar feeds), e.g. https://cockpit.example.com. */
+    COCKPIT_PUBLIC_URL: optionalString.pipe(z.url().optional()),
   })
   .superRefine((env, ctx) => {
     if (env.GITHUB_REPO) {
@@ -144,6 +169,8 @@ export type Config = {
   replicaId: string;
   pulumi: PulumiConfig;
   github?: GitHubSettings;
+  alertmanager: { tokens: { perStack: Record<string, string>; any?: string } };
+  oncall: { calendarSecret?: string; publicUrl?: string };
 };
 
 export type GitHubSettings = GitHubConfig & {
@@ -211,5 +238,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       extraEnvNames: e.COCKPIT_ENGINE_ENV_ALLOW,
     },
     github: e.GITHUB_REPO ? githubSettings(e, e.GITHUB_REPO) : undefined,
+    alertmanager: { tokens: { perStack: e.ALERTMANAGER_WEBHOOK_TOKENS, ...(e.ALERTMANAGER_WEBHOOK_TOKEN ? { any: e.ALERTMANAGER_WEBHOOK_TOKEN } : {}) } },
+    oncall: { calendarSecret: e.ONCALL_CALENDAR_SECRET, publicUrl: e.COCKPIT_PUBLIC_URL },
   };
 }

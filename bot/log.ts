@@ -24,6 +24,12 @@ export const REDACTED_PATHS = [
   '*.passphrase',
   'databaseUrl',
   '*.databaseUrl',
+  // Alertmanager's webhook tokens (per stack) and the calendar secret, as they sit in the config.
+  'tokens',
+  '*.tokens',
+  '*.*.tokens',
+  'calendarSecret',
+  '*.calendarSecret',
   'headers.authorization',
   'headers.cookie',
   'headers["x-slack-signature"]',

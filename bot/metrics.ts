@@ -25,6 +25,25 @@ export function createMetrics(options: { collectProcessMetrics?: boolean } = {})
       labelNames: ['route', 'status'] as const,
       registers: [registry],
     }),
+    pageAck: new Histogram({
+      name: 'cockpit_page_ack_seconds',
+      help: 'Time from a page being raised to its acknowledgement, by the level paged.',
+      labelNames: ['level'] as const,
+      buckets: [30, 60, 120, 300, 600, 900, 1800, 3600],
+      registers: [registry],
+    }),
+    pages: new Counter({
+      name: 'cockpit_pages_total',
+      help: 'Pages by level and what happened to them (raised, acknowledged, escalated, resolved, auto_resolved, unanswered).',
+      labelNames: ['level', 'outcome'] as const,
+      registers: [registry],
+    }),
+    alertsReceived: new Counter({
+      name: 'cockpit_alerts_received_total',
+      help: 'Alerts in the Alertmanager bodies Cockpit accepted, by their status (firing, resolved).',
+      labelNames: ['status'] as const,
+      registers: [registry],
+    }),
   };
 }
 

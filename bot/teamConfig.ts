@@ -2,7 +2,12 @@ import { readFileSync } from 'node:fs';
 import { validateDetailed } from 'node-cron';
 import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
+import type { AlertSettings } from '../handlers/alerts';
 import { checkAvailability, isTimeZone, type CronSchedule } from '../handlers/availability';
+import { DEFAULT_MAX_OVERRIDE_MINUTES, OnCallService, type OnCallSettings } from '../handlers/oncall';
+import type { EscalationSettings, EscalationStep } from '../handlers/page';
+import type { OnCallLevel } from '../handlers/ports';
+import { ONCALL_LEVELS, WEEKDAYS, formatShiftTime, localInstant, type Rotation, type RotationLayer } from '../handlers/rotation';
 import { parseDurationMinutes } from './router/tokens';
 
 /**
@@ -60,6 +65,81 @@ export const availabilitySchema = z
     if (!check.ok) ctx.addIssue({ code: 'custom', message: `the schedule ${check.problem}` });
   });
 
+
+const timeZone = z.string().refine(isTimeZone, 'must be an IANA time zone like Europe/Paris or UTC');
+const clock = z.string().regex(/^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'must be a time like 10:00');
+const minutesOf = (text: string) => Number(text.slice(0, 2)) * 60 + Number(text.slice(3, 5));
+const level = z.enum(['L1', 'L2', 'L3']);
+/** A duration like 5m, 2h or 7d; `zero` allows 0 (off). */
+const duration = (opts: { zero?: boolean; max?: number } = {}) =>
+  z.union([z.string(), z.number()]).transform((written, ctx) => {
+    const text = String(written).trim();
+    const minutes = text === '0' && opts.zero ? 0 : parseDurationMinutes(text);
+    if (minutes === undefined || (opts.max !== undefined && minutes > opts.max)) {
+      ctx.addIssue({ code: 'custom', message: `must be a duration like 5m, 2h or 7d${opts.zero ? ' (0 turns it off)' : ''}` });
+      return z.NEVER;
+    }
+    return minutes;
+  });
+
+const layerSchema = z.strictObject({
+  name: z.string().min(1).max(40).optional(),
+  /** Slack ids, in the order they take the shift. */
+  members: z.array(slackUserId).min(1),
+  /** daily, weekly, or `{ days: N }` / `{ hours: N }`, counted in wall-clock time. */
+  shift: z.union([z.enum(['daily', 'weekly']), z.strictObject({ days: z.number().int().min(1).max(28) }), z.strictObject({ hours: z.number().int().min(1).max(168) })]).default('weekly'),
+  /** The date of the first shift; members[0] takes it. */
+  start: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date like 2026-01-05'),
+  /** When shifts change hands, local time. */
+  handover: clock.default('10:00'),
+  timezone: timeZone.optional(),
+  /** Only these days and hours (a weekend or business-hours layer). */
+  restrict: z.strictObject({ days: z.array(z.enum(WEEKDAYS)).min(1), from: clock, to: clock }).optional(),
+});
+
+const rotationSchema = z.strictObject({
+  layers: z.array(layerSchema).min(1),
+  /** A Slack user group (S…) kept to whoever is on call at this level. */
+  userGroup: z.string().regex(/^S[A-Z0-9]{2,}$/, 'must be a Slack user group id like S012ABCDEF').optional(),
+});
+
+export const oncallSchema = z.strictObject({
+  timezone: timeZone.default('UTC'),
+  /** Handovers are posted here; the incidents channel when absent. */
+  channel: slackChannelId.optional(),
+  /** Roles that may override anyone's shift. */
+  managers: z.array(name).default(['approver']),
+  maxOverride: duration().optional(),
+  rotations: z.strictObject({ L1: rotationSchema.optional(), L2: rotationSchema.optional(), L3: rotationSchema.optional() }),
+});
+
+const stepSchema = z.strictObject({
+  /** L1, L2, L3, a person (U…), `target` (whom the page is for) or `everyone` (@here in the everyone channel). */
+  notify: z.union([level, z.enum(['target', 'everyone']), slackUserId]),
+  wait: duration({ zero: true }).optional(),
+  repeat: z.number().int().min(0).max(10).default(0),
+});
+
+export const escalationSchema = z.strictObject({
+  whoMayAcknowledge: z.enum(['on_call', 'paged']).default('on_call'),
+  remindAfter: duration({ zero: true }).default(30),
+  everyoneChannel: slackChannelId.optional(),
+  policies: z.record(name, z.array(stepSchema).min(1)),
+  levelPolicy: name.default('default'),
+  personPolicy: name.default('person'),
+});
+
+export const alertsSchema = z.strictObject({
+  /** stack → its `cluster` label (infra/Pulumi.<stack>.yaml cockpit:cluster.name). */
+  clusters: z.record(name, z.string().regex(/^[a-z0-9][a-z0-9.-]{0,62}$/, 'must be a cluster name like cockpit-prod')),
+  channels: z.record(name, slackChannelId).default({}),
+  paging: z.strictObject({ stacks: z.array(name), severities: z.array(z.string().min(1)).default(['critical']), level: level.default('L1') }),
+  silencers: z.array(name).default(['sre']),
+  heartbeatSilentAfter: duration({ zero: true }).default(5),
+  stormGroupsPerMinute: z.number().int().min(1).max(1000).default(10),
+  silence: duration({ max: 24 * 60 }).default(60),
+});
+
 export const stackSchema = z.strictObject({
   /** The infra repo branch whose code this stack runs. */
   branch: z.string().min(1),
@@ -97,8 +177,12 @@ export const teamConfigSchema = z
       incidents: slackChannelId,
     }),
     people: z.array(personSchema).default([]),
+    oncall: oncallSchema.optional(),
+    escalation: escalationSchema.optional(),
+    alerts: alertsSchema.optional(),
   })
   .superRefine((cfg, ctx) => {
+    checkOnCallSections(cfg, ctx);
     for (const [stack, s] of Object.entries(cfg.stacks)) {
       if (s.promotesFrom !== undefined && !(s.promotesFrom in cfg.stacks)) {
         ctx.addIssue({
@@ -128,9 +212,123 @@ export const teamConfigSchema = z
     });
   });
 
-export type TeamConfig = z.infer<typeof teamConfigSchema>;
+/** The checked sections in the shapes the domain reads (handlers/oncall.ts, page.ts, alerts.ts). */
+const teamConfigShape = teamConfigSchema.transform(({ oncall, escalation, alerts, ...rest }) => ({
+  ...rest,
+  ...(oncall ? { oncall: toOnCall(oncall, rest.channels.incidents) } : {}),
+  ...(escalation ? { escalation: toEscalation(escalation, rest.channels.incidents) } : {}),
+  ...(alerts ? { alerts: toAlerts(alerts) } : {}),
+}));
+
+export type TeamConfig = z.infer<typeof teamConfigShape>;
 export type StackSettings = z.infer<typeof stackSchema>;
 export type Person = z.infer<typeof personSchema>;
+
+
+type RawConfig = z.infer<typeof teamConfigSchema>;
+type RawOnCall = z.infer<typeof oncallSchema>;
+
+function toLayer(raw: z.infer<typeof layerSchema>, level: OnCallLevel, index: number, zone: string): RotationLayer {
+  const shiftMinutes = raw.shift === 'daily' ? 1440 : raw.shift === 'weekly' ? 7 * 1440 : 'days' in raw.shift ? raw.shift.days * 1440 : raw.shift.hours * 60;
+  return {
+    name: raw.name ?? `${level} layer ${index + 1}`,
+    members: raw.members,
+    shiftMinutes,
+    start: `${raw.start}T${raw.handover === '24:00' ? '00:00' : raw.handover}`,
+    timezone: raw.timezone ?? zone,
+    ...(raw.restrict ? { restriction: { days: raw.restrict.days, fromMinute: minutesOf(raw.restrict.from), toMinute: minutesOf(raw.restrict.to) } } : {}),
+  };
+}
+
+function toOnCall(raw: RawOnCall, incidents: string): OnCallSettings {
+  const rotations: Rotation[] = ONCALL_LEVELS.flatMap((level) => {
+    const r = raw.rotations[level];
+    return r ? [{ level, layers: r.layers.map((l, i) => toLayer(l, level, i, raw.timezone)), ...(r.userGroup ? { userGroup: r.userGroup } : {}) }] : [];
+  });
+  return { timezone: raw.timezone, rotations, channel: raw.channel ?? incidents, managers: raw.managers, maxOverrideMinutes: raw.maxOverride ?? DEFAULT_MAX_OVERRIDE_MINUTES };
+}
+
+function toStep(raw: z.infer<typeof stepSchema>): EscalationStep {
+  const notify: EscalationStep['notify'] =
+    raw.notify === 'target' ? { kind: 'target' } : raw.notify === 'everyone' ? { kind: 'everyone' } : /^L[123]$/.test(raw.notify) ? { kind: 'level', level: raw.notify as OnCallLevel } : { kind: 'user', userId: raw.notify };
+  return { notify, waitMinutes: raw.wait ?? 0, repeat: raw.repeat };
+}
+
+function toEscalation(raw: z.infer<typeof escalationSchema>, incidents: string): EscalationSettings {
+  return {
+    policies: Object.fromEntries(Object.entries(raw.policies).map(([n, steps]) => [n, steps.map(toStep)])),
+    levelPolicy: raw.levelPolicy,
+    personPolicy: raw.personPolicy,
+    whoMayAcknowledge: raw.whoMayAcknowledge,
+    remindAfterMinutes: raw.remindAfter,
+    everyoneChannel: raw.everyoneChannel ?? incidents,
+  };
+}
+
+function toAlerts(raw: z.infer<typeof alertsSchema>): AlertSettings {
+  return {
+    clusters: raw.clusters,
+    channels: raw.channels,
+    paging: raw.paging,
+    silencers: raw.silencers,
+    heartbeatSilentAfterMinutes: raw.heartbeatSilentAfter,
+    stormGroupsPerMinute: raw.stormGroupsPerMinute,
+    silenceMinutes: raw.silence,
+  };
+}
+
+/** The on-call sections name only people, stacks and policies the file knows, and keep the runbook's rules. */
+function checkOnCallSections(cfg: RawConfig, ctx: z.RefinementCtx): void {
+  const people = new Set(cfg.people.map((p) => p.slack));
+  const stacks = Object.keys(cfg.stacks);
+  const issue = (path: Array<string | number>, message: string) => ctx.addIssue({ code: 'custom', path, message });
+  if (cfg.oncall) {
+    for (const level of ONCALL_LEVELS) {
+      cfg.oncall.rotations[level]?.layers.forEach((layer, i) =>
+        layer.members.forEach((m, j) => {
+          if (!people.has(m)) issue(['oncall', 'rotations', level, 'layers', i, 'members', j], `${m} is not in people`);
+        }),
+      );
+    }
+    // "Nobody holds two levels in the same week" (runbooks/on-call.md), checked over the next 16 weeks of the rotations.
+    const settings = toOnCall(cfg.oncall, cfg.channels.incidents);
+    const starts = settings.rotations.flatMap((r) => r.layers.map((l) => localInstant(l.start, l.timezone)?.getTime() ?? 0));
+    if (starts.length > 0) {
+      const from = new Date(Math.max(...starts));
+      for (const clash of OnCallService.clashesIn(settings, from)) {
+        const who = cfg.people.find((p) => p.slack === clash.userId)?.name ?? clash.userId;
+        issue(['oncall', 'rotations'], `${who} would be on call at ${clash.levels.join(' and ')} at once from ${formatShiftTime(clash.at, settings.timezone)} (${settings.timezone}): nobody holds two levels at once`);
+      }
+    }
+  }
+  if (cfg.escalation) {
+    const e = cfg.escalation;
+    for (const key of ['levelPolicy', 'personPolicy'] as const) {
+      if (!(e[key] in e.policies)) issue(['escalation', key], `names unknown policy "${e[key]}" (known: ${Object.keys(e.policies).join(', ')})`);
+    }
+    for (const [policy, steps] of Object.entries(e.policies)) {
+      steps.forEach((step, i) => {
+        if (/^[UW]/.test(step.notify) && !people.has(step.notify)) issue(['escalation', 'policies', policy, i, 'notify'], `${step.notify} is not in people`);
+        const last = i === steps.length - 1;
+        if (!last && step.notify !== 'everyone' && !step.wait) issue(['escalation', 'policies', policy, i, 'wait'], 'a step before the last needs a wait, like 5m');
+      });
+    }
+  }
+  if (cfg.alerts) {
+    const a = cfg.alerts;
+    const seen = new Map<string, string>();
+    for (const [stack, cluster] of Object.entries(a.clusters)) {
+      if (!stacks.includes(stack)) issue(['alerts', 'clusters', stack], `names unknown stack "${stack}" (known: ${stacks.join(', ')})`);
+      if (seen.has(cluster)) issue(['alerts', 'clusters', stack], `${cluster} is ${seen.get(cluster)}'s cluster already`);
+      seen.set(cluster, stack);
+    }
+    for (const stack of stacks) if (!(stack in a.clusters)) issue(['alerts', 'clusters'], `names no cluster for stack "${stack}"`);
+    for (const stack of Object.keys(a.channels)) if (!stacks.includes(stack)) issue(['alerts', 'channels', stack], `names unknown stack "${stack}"`);
+    a.paging.stacks.forEach((stack, i) => {
+      if (!stacks.includes(stack)) issue(['alerts', 'paging', 'stacks', i], `names unknown stack "${stack}" (known: ${stacks.join(', ')})`);
+    });
+  }
+}
 
 export class TeamConfigError extends Error {
   constructor(
@@ -155,7 +353,7 @@ export function parseTeamConfig(text: string, file = 'cockpit.yml'): TeamConfig 
       }),
     );
   }
-  const parsed = teamConfigSchema.safeParse(doc.toJS());
+  const parsed = teamConfigShape.safeParse(doc.toJS());
   if (parsed.success) return parsed.data;
   throw new TeamConfigError(
     file,

@@ -28,9 +28,30 @@ export type Act =
   | 'up'
   | 'down'
   | 'extend'
-  | 'promote';
+  | 'promote'
+  | OnCallAct;
 
-export const ACTS: readonly Act[] = ['preview', 'deploy', 'approve', 'override_freeze', 'cancel_plan', 'cancel_run', 'break_lock', 'up', 'down', 'extend', 'promote'];
+/**
+ * What a person (or the scheduler) may ask of the pager and the schedule. Judged on facts the caller gathers
+ * (is the person on call, were they paged, does the alert's stack page), never on the caller's own reading.
+ */
+export type OnCallAct =
+  | 'page' // raise a page by hand
+  | 'acknowledge' // own a page or an alert group: stops its escalation
+  | 'escalate' // ask the next step now
+  | 'resolve' // close a page
+  | 'silence' // silence an alert group in Alertmanager
+  | 'override' // hand a level to someone for a while
+  | 'swap' // offer a shift in trade
+  | 'accept_swap'; // answer a swap offered to you
+
+export const ONCALL_ACTS: readonly OnCallAct[] = ['page', 'acknowledge', 'escalate', 'resolve', 'silence', 'override', 'swap', 'accept_swap'];
+
+export const ACTS: readonly Act[] = ['preview', 'deploy', 'approve', 'override_freeze', 'cancel_plan', 'cancel_run', 'break_lock', 'up', 'down', 'extend', 'promote', ...ONCALL_ACTS];
+
+export function isOnCallAct(act: Act): act is OnCallAct {
+  return (ONCALL_ACTS as readonly string[]).includes(act);
+}
 
 export type Trust = 'verified' | 'claimed' | 'system';
 
@@ -50,6 +71,36 @@ export function trustOf(source: IdentitySource): Trust {
 
 /** Acts a second pair of eyes exists for: a claimed identity never does them. */
 const NEEDS_VERIFIED: ReadonlySet<Act> = new Set(['approve', 'override_freeze', 'break_lock']);
+
+/**
+ * On-call acts that take someone's word for who they are only when Slack vouches for it. Acknowledging and
+ * resolving stop an escalation, which exists precisely for the on-call person who is not there: a terminal that
+ * says "I am Alice" must not stop Alice's page. Overrides and swaps change who gets woken, so they would let a
+ * claimed identity take someone off the rotation. Silencing a paging stack's alert hides it from everyone.
+ * Raising and escalating only add people, so a terminal may do them (the CLI is how you page when Slack is down).
+ */
+const ONCALL_NEEDS_VERIFIED: ReadonlySet<OnCallAct> = new Set(['acknowledge', 'resolve', 'override', 'swap', 'accept_swap']);
+
+/** What the caller of an on-call act found out, for the policy to judge. */
+export interface OnCallFacts {
+  /** The actor is on call at some level now. */
+  onCall?: boolean;
+  /** The actor was paged for this page (or is its target). */
+  paged?: boolean;
+  /** The page reached its `everyone` step: the whole team was asked. */
+  everyone?: boolean;
+  raisedBy?: string;
+  acknowledgedBy?: string;
+  /** override, swap: the actor holds the level for the whole time given away. */
+  holdsShift?: boolean;
+  /** override, swap: who would be on call instead. */
+  takerId?: string;
+  /** accept_swap: the person the swap was offered to, and who offered it (who may withdraw it). */
+  counterpart?: string;
+  proposedBy?: string;
+  /** silence: the alert's stack is one whose alerts page (prod). */
+  pagingStack?: boolean;
+}
 
 /** The scheduler only brings stacks up and tears them down on their TTL or schedule. */
 const SCHEDULER_ACTS: ReadonlySet<Act> = new Set(['up', 'down']);
@@ -110,14 +161,72 @@ const ACT_WORDS: Record<Act, string> = {
   down: 'tear down',
   extend: 'extend',
   promote: 'promote into',
+  page: 'page',
+  acknowledge: 'acknowledge',
+  escalate: 'escalate',
+  resolve: 'resolve',
+  silence: 'silence',
+  override: 'override',
+  swap: 'swap',
+  accept_swap: 'accept',
 };
+
+/**
+ * Who may do an on-call act, on the facts the caller gathered:
+ * - page: any member of the team file;
+ * - acknowledge: whoever was paged, anyone on call at any level (unless `escalation.whoMayAcknowledge: paged`),
+ *   and, once the whole team was asked, any member: the runbook's "anyone who sees it acts as L1";
+ * - escalate, resolve: those who may acknowledge, the raiser and the acknowledger;
+ * - silence: anyone on call, or a member with a role of `alerts.silencers`; on a paging stack only with Slack;
+ * - override: the person who holds the level for the whole time, the taker taking it on, or an on-call manager;
+ * - swap: the person who holds the shift; accept_swap: the person it was offered to (or its proposer, to withdraw).
+ */
+export function judgeOnCall(team: Team, actor: Actor, act: OnCallAct, facts: OnCallFacts): Verdict {
+  if (actor.via === 'scheduler') return refuse(`The scheduler may not ${ACT_WORDS[act]} on anyone's behalf.`);
+  const person = personById(team, actor.id);
+  if (!person) return refuse(`${actor.id} is not in the team file, so may not ${ACT_WORDS[act]}.`, 'People and their roles are in cockpit.yml.');
+  const claimed = trustOf(actor.via) !== 'verified';
+  if (claimed && (ONCALL_NEEDS_VERIFIED.has(act) || (act === 'silence' && facts.pagingStack))) {
+    const what = act === 'silence' ? 'silencing an alert that pages' : `to ${ACT_WORDS[act]}`;
+    return refuse(`From the ${actor.via}, you act for ${person.name} on your word alone: ${what} needs Slack.`, 'Press it in Slack, where Slack vouches for who you are.');
+  }
+  const has = (roles: readonly string[]) => person.roles.some((r) => roles.includes(r));
+  const mayAcknowledge = facts.paged === true || facts.everyone === true || (facts.onCall === true && (team.escalation?.whoMayAcknowledge ?? 'on_call') === 'on_call');
+  switch (act) {
+    case 'page':
+      return ALLOWED;
+    case 'acknowledge':
+      return mayAcknowledge ? ALLOWED : refuse('Only the people paged or on call may acknowledge this page.', 'To help, ask in the thread; to take it on, run an override first.');
+    case 'escalate':
+    case 'resolve':
+      return mayAcknowledge || facts.raisedBy === actor.id || facts.acknowledgedBy === actor.id
+        ? ALLOWED
+        : refuse(`Only the people paged, on call, or who raised it may ${ACT_WORDS[act]} this page.`);
+    case 'silence': {
+      const silencers = team.alerts?.silencers ?? ['sre'];
+      return facts.onCall === true || has(silencers) ? ALLOWED : refuse(`Only someone on call, or with the role ${silencers.join(' or ')}, may silence alerts.`);
+    }
+    case 'override': {
+      const managers = team.oncall?.managers ?? ['approver'];
+      if (facts.holdsShift === true || facts.takerId === actor.id || has(managers)) return ALLOWED;
+      return refuse(`You are not on call for all of that time: only its holder, the taker, or a person with the role ${managers.join(' or ')} may override it.`, 'Ask the person on call to run the override, or take it yourself: /cockpit oncall override <@you> <duration> <level>');
+    }
+    case 'swap':
+      return facts.holdsShift === true ? ALLOWED : refuse('You can only offer a shift you hold.');
+    case 'accept_swap':
+      return facts.counterpart === actor.id || (facts.proposedBy !== undefined && facts.proposedBy === actor.id)
+        ? ALLOWED
+        : refuse('This swap was offered to someone else.');
+  }
+}
 
 /**
  * Who may do `act` on `stack` by identity and role alone, reading nothing but the team file: the part of the
  * policy a table can state (test/handlers/policy.test.ts states it). `requestedBy` is the plan's asker, who may
  * always cancel their own plan.
  */
-export function judgeByRole(team: Team, actor: Actor, act: Act, stack: string, opts: { requestedBy?: string } = {}): Verdict {
+export function judgeByRole(team: Team, actor: Actor, act: Act, stack: string, opts: { requestedBy?: string; oncall?: OnCallFacts } = {}): Verdict {
+  if (isOnCallAct(act)) return judgeOnCall(team, actor, act, opts.oncall ?? {});
   const settings = team.stacks[stack];
   if (!settings) return { allowed: false, code: 'INPUT', reason: `No stack "${stack}".`, hint: `Known: ${Object.keys(team.stacks).join(', ')}` };
   if (actor.via === 'scheduler') {
@@ -486,6 +595,14 @@ export class Policy {
     }
     const why = notes.length > 0 ? `no approving review counts: ${notes.join('; ')}` : 'nobody approved it on GitHub';
     return { why: `${merge.stack} needs a second person and ${why}` };
+  }
+
+  /**
+   * Any on-call act, judged on the facts the caller gathered. `target` names what it is done to in the audit log:
+   * a page id, an alert group, a level.
+   */
+  async mayOnCall(act: OnCallAct, facts: OnCallFacts, meta: RequestMeta, target: string): Promise<void> {
+    await this.enforce(judgeOnCall(this.deps.team, meta.actor, act, facts), act, target, meta);
   }
 
   /** Lets an allowed verdict through; records a refusal and throws it as the error its code names. */

@@ -788,3 +788,291 @@ export interface AlertGroupSummary {
 export interface AlertGroupDirectory {
   get(id: string): Promise<AlertGroupSummary | undefined>;
 }
+
+/** An override: someone holds a level for a while, above every layer of its rotation (a swap is two of them). */
+export interface OnCallOverride {
+  id: string;
+  level: OnCallLevel;
+  /** Who is on call instead (Slack id). */
+  userId: string;
+  /** Who the schedule had there when it was made, for the record and the messages. */
+  replaces?: string;
+  from: Date;
+  to: Date;
+  /** Who ran it (or accepted the swap that made it). */
+  createdBy: string;
+  createdAt: Date;
+  requestId: string;
+  /** Set when a swap made it. */
+  swapId?: string;
+}
+
+export type SwapStatus = 'proposed' | 'accepted' | 'declined' | 'expired';
+
+/** A trade of shifts at one level: `give` goes to the counterpart, `take` comes back to the proposer. */
+export interface ShiftSwap {
+  id: string;
+  level: OnCallLevel;
+  proposedBy: string;
+  counterpart: string;
+  give: { from: Date; to: Date };
+  take: { from: Date; to: Date };
+  status: SwapStatus;
+  createdAt: Date;
+  decidedAt?: Date;
+  requestId: string;
+}
+
+/** Overrides and swaps, in the store so every replica resolves the same schedule. */
+export interface OnCallOverrides {
+  add(override: OnCallOverride): Promise<void>;
+  /** Overrides whose time overlaps [from, to), every level. */
+  overlapping(from: Date, to: Date): Promise<OnCallOverride[]>;
+  proposeSwap(swap: ShiftSwap): Promise<void>;
+  swap(id: string): Promise<ShiftSwap | undefined>;
+  /** Moves a proposed swap to accepted and writes its two overrides in one transaction; undefined when it was no longer proposed. */
+  acceptSwap(id: string, at: Date, overrides: [OnCallOverride, OnCallOverride]): Promise<ShiftSwap | undefined>;
+  /** Moves a proposed swap to declined or expired; undefined when it was no longer proposed. */
+  decideSwap(id: string, status: 'declined' | 'expired', at: Date): Promise<ShiftSwap | undefined>;
+}
+
+/** Who is on call at each level, as last announced: tells the handover job what changed. */
+export interface OnCallAnnouncements {
+  /** The people last announced at the level; undefined before the first announcement. */
+  last(level: OnCallLevel): Promise<string[] | undefined>;
+  /** Records `now` as announced when the level still shows `previous` (compare-and-set): false when another run did it first. */
+  announce(level: OnCallLevel, previous: string[] | undefined, now: string[], at: Date): Promise<boolean>;
+}
+
+export type PageTarget = { kind: 'level'; level: OnCallLevel } | { kind: 'user'; userId: string };
+export type PageStatus = 'triggered' | 'acknowledged' | 'resolved';
+
+/** A page: who it is for, where it stands in its escalation policy, and when its next step is due. */
+export interface Page {
+  id: string;
+  source: PageSource;
+  target: PageTarget;
+  summary: string;
+  raisedBy: string;
+  requestId: string;
+  /** The channel its message is in (the alert's channel, or where it was raised). */
+  channel: string;
+  /** The escalation policy (cockpit.yml `escalation.policies`) it follows. */
+  policy: string;
+  status: PageStatus;
+  /** Index of the step of the policy reached, and how often that step was repeated. */
+  step: number;
+  repeats: number;
+  /** Everyone notified so far (Slack ids), first notified first. */
+  responders: string[];
+  /** The whole team was asked (the policy's `everyone` step). */
+  everyone: boolean;
+  createdAt: Date;
+  acknowledgedAt?: Date;
+  acknowledgedBy?: string;
+  resolvedAt?: Date;
+  resolvedBy?: string;
+  /** When the next timed act is due (repeat, escalate, remind); absent when none is. */
+  nextAt?: Date;
+  /** Bumped by every change: changes are compare-and-set on it, so two replicas never both apply one step. */
+  version: number;
+}
+
+/** Where a notification goes: a person (a DM today; a phone one day), or a channel (with `@here` for everyone). */
+export type NotificationAddress = { kind: 'person'; userId: string } | { kind: 'channel'; channel: string; everyone?: boolean };
+
+/**
+ * One message about a page, in the store before it is sent (an outbox): a restart sends what was not sent, and
+ * sends nothing twice. `refresh` edits every message sent about the page to its current state.
+ */
+export interface PageNotification {
+  id: string;
+  pageId: string;
+  kind: 'send' | 'refresh';
+  to?: NotificationAddress;
+  reason: 'raised' | 'escalated' | 'repeat' | 'reminder' | 'everyone' | 'changed';
+  status: 'pending' | 'sent' | 'failed';
+  attempts: number;
+  createdAt: Date;
+  /** Not sent before this time (a retry's back-off). */
+  notBefore?: Date;
+  receipt?: NotificationReceipt;
+}
+
+/** What a medium answers when it delivered a notification, so later changes can edit it. */
+export interface NotificationReceipt {
+  medium: string;
+  /** The channel or address it went to. */
+  address: string;
+  /** The medium's id of the message (Slack's ts). */
+  ref: string;
+}
+
+export type NewNotification = Pick<PageNotification, 'kind' | 'to' | 'reason'>;
+
+/** Pages and their outbox of notifications, in the store so a restart neither loses nor doubles a step. */
+export interface PageStore {
+  /** Creates the page with its first notifications; when a page for the same source is open, returns that one and creates nothing. */
+  create(page: Page, notifications: NewNotification[]): Promise<{ page: Page; created: boolean }>;
+  get(id: string): Promise<Page | undefined>;
+  /** The open (not resolved) page of a source. */
+  openBySource(source: PageSource): Promise<Page | undefined>;
+  /** Pages not resolved, oldest first. */
+  open(limit?: number): Promise<Page[]>;
+  /** Writes `next` and queues its notifications only when the page is still at `version`; undefined when it moved. */
+  transition(id: string, version: number, next: Omit<Page, 'version'>, notifications: NewNotification[]): Promise<Page | undefined>;
+  /** Pages whose `nextAt` is at or before `now`. */
+  due(now: Date, limit?: number): Promise<Page[]>;
+  /** Takes notifications to deliver (pending and due, or claimed by a replica that stopped before `staleBefore`). */
+  claim(owner: string, now: Date, staleBefore: Date, limit?: number): Promise<PageNotification[]>;
+  markSent(id: string, receipt: NotificationReceipt | undefined, at: Date): Promise<void>;
+  /** A failed delivery: tried again at `retryAt`, or given up when absent. */
+  markFailed(id: string, error: string, at: Date, retryAt?: Date): Promise<void>;
+  /** The receipts of what was sent about a page, to edit. */
+  receipts(pageId: string): Promise<NotificationReceipt[]>;
+}
+
+/** Tells people about pages. Slack DMs and channel messages today; a phone or SMS provider is another implementation. */
+export interface PageNotifier {
+  /** Delivers one notification; the receipt lets later changes edit it (undefined: nothing to edit, as with an SMS). */
+  send(page: Page, to: NotificationAddress, reason: PageNotification['reason']): Promise<NotificationReceipt | undefined>;
+  /** Shows the page's current state on a message sent earlier. */
+  update(page: Page, receipt: NotificationReceipt): Promise<void>;
+  /** The page moved: what shows it without a receipt (an alert group's message) catches up. */
+  changed?(page: Page): Promise<void>;
+}
+
+/** One alert of a webhook notification, vendor-neutral. */
+export interface IncomingAlert {
+  status: 'firing' | 'resolved';
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  startsAt: Date;
+  /** Absent while firing without an end (Alertmanager's zero time). */
+  endsAt?: Date;
+  generatorUrl?: string;
+  fingerprint: string;
+}
+
+/** What Alertmanager said about one alert group, validated. */
+export interface AlertNotification {
+  receiver: string;
+  status: 'firing' | 'resolved';
+  groupKey: string;
+  truncatedAlerts: number;
+  groupLabels: Record<string, string>;
+  commonLabels: Record<string, string>;
+  commonAnnotations: Record<string, string>;
+  /** The Alertmanager that sent it: where a silence is created. */
+  externalUrl: string;
+  alerts: IncomingAlert[];
+}
+
+/** An alert group as Cockpit keeps it: one Slack message, edited in place. */
+export interface AlertGroup {
+  id: string;
+  stack: string;
+  cluster: string;
+  groupKey: string;
+  receiver: string;
+  alertname: string;
+  severity: string;
+  status: 'firing' | 'resolved';
+  groupLabels: Record<string, string>;
+  commonLabels: Record<string, string>;
+  commonAnnotations: Record<string, string>;
+  externalUrl: string;
+  truncatedAlerts: number;
+  /** Where it is shown, and the message once posted. */
+  channel: string;
+  message?: { channel: string; ts: string };
+  /** Shown in the channel's storm digest instead of a message of its own. */
+  inDigest: boolean;
+  firstSeenAt: Date;
+  updatedAt: Date;
+  /** When it last went from firing to resolved or back. */
+  statusChangedAt: Date;
+  acknowledgedBy?: string;
+  acknowledgedAt?: Date;
+  silence?: { id: string; by: string; until: Date };
+  pageId?: string;
+  firing: number;
+  resolved: number;
+}
+
+export interface StoredAlert {
+  groupId: string;
+  fingerprint: string;
+  status: 'firing' | 'resolved';
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  startsAt: Date;
+  endsAt?: Date;
+  generatorUrl?: string;
+}
+
+/** What one notification changed. */
+export interface AlertApplyResult {
+  group: AlertGroup;
+  created: boolean;
+  /** Alerts whose state moved (new, fired again, resolved); a resend changes none. */
+  changed: number;
+  /** The group's own status moved (firing → resolved or back). */
+  statusChanged: boolean;
+}
+
+/** Alert groups, their alerts and the clusters' heartbeats, in the store: idempotent on groupKey and fingerprint. */
+export interface AlertStore {
+  /** Applies a notification: each alert moves forward only (a stale or repeated one changes nothing). */
+  apply(group: Omit<AlertGroup, 'message' | 'inDigest' | 'firstSeenAt' | 'updatedAt' | 'statusChangedAt' | 'firing' | 'resolved' | 'status'>, alerts: IncomingAlert[], at: Date): Promise<AlertApplyResult>;
+  get(id: string): Promise<AlertGroup | undefined>;
+  /** The group's alerts, firing first, newest first; at most `limit`. */
+  alerts(groupId: string, limit: number): Promise<StoredAlert[]>;
+  /** Groups first seen in a channel at or after `since` (the storm digest). */
+  createdSince(channel: string, since: Date): Promise<AlertGroup[]>;
+  /** How many groups shown on their own were first seen in a channel at or after `since` (storm detection). */
+  countShownSince(channel: string, since: Date): Promise<number>;
+  /** Claims the right to post the group's message, once across replicas; false when someone has it. */
+  claimPost(id: string, owner: string, at: Date): Promise<boolean>;
+  setMessage(id: string, message: { channel: string; ts: string }): Promise<void>;
+  /** Gives the claim back when the post failed, so a later change tries again. */
+  releasePost(id: string): Promise<void>;
+  markInDigest(id: string): Promise<void>;
+  /** Records the first acknowledgement; false when someone acknowledged it already. */
+  acknowledge(id: string, by: string, at: Date): Promise<boolean>;
+  setSilence(id: string, silence: { id: string; by: string; until: Date }): Promise<void>;
+  setPage(id: string, pageId: string | undefined): Promise<void>;
+  /** How many alerts are stored (the bench checks nothing is lost). */
+  countAlerts(): Promise<number>;
+}
+
+/** A cluster's Watchdog heartbeat, as last heard. */
+export interface Heartbeat {
+  stack: string;
+  cluster: string;
+  lastBeatAt: Date;
+  /** Set while the cluster is silent: since when it was declared so. */
+  silentSince?: Date;
+}
+
+export interface Heartbeats {
+  beat(stack: string, cluster: string, at: Date): Promise<void>;
+  list(): Promise<Heartbeat[]>;
+  /** Marks a cluster silent when it is not yet (compare-and-set): false when another run did. */
+  markSilent(stack: string, since: Date): Promise<boolean>;
+  /** Clears the silent mark when set: false when it was not. */
+  clearSilent(stack: string): Promise<boolean>;
+}
+
+/** Creates silences in an Alertmanager (its API v2). Throws UnavailableError when it cannot be reached or refuses. */
+export interface Silencer {
+  create(request: { alertmanagerUrl: string; matchers: Record<string, string>; startsAt: Date; endsAt: Date; createdBy: string; comment: string }): Promise<{ silenceId: string }>;
+}
+
+/** Shows alert groups where people see them (Slack: a message per group, a digest in a storm). */
+export interface AlertBoard {
+  /** The group changed: post its message, or edit it in place (coalesced: the latest state wins). */
+  changed(groupId: string): Promise<void>;
+  /** Posts a short notice in a stack's alerts channel (monitoring silent, back). */
+  notice(stack: string, text: string): Promise<void>;
+}

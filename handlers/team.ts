@@ -1,4 +1,7 @@
+import type { AlertSettings } from './alerts';
 import type { Availability } from './availability';
+import type { OnCallSettings } from './oncall';
+import type { EscalationSettings } from './page';
 
 /**
  * The team as the domain sees it: stacks, channels and people. bot/teamConfig.ts validates the YAML file into
@@ -32,6 +35,12 @@ export interface Team {
   stacks: Record<string, StackSettings>;
   channels: { deploys: string; alerts: string; incidents: string };
   people: Person[];
+  /** Rotations and who may override them; absent: nobody is on call. */
+  oncall?: OnCallSettings;
+  /** How pages escalate; absent: the runbook's L1 → L2 → L3 → everyone. */
+  escalation?: EscalationSettings;
+  /** Where alerts go and which page; absent: derived from the stacks (prod's critical alerts page). */
+  alerts?: AlertSettings;
 }
 
 export function personById(team: Team, userId: string): Person | undefined {

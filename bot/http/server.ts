@@ -23,6 +23,8 @@ export interface HttpDeps {
   hooks?: Record<string, RouteHandler>;
   /** What else /readyz requires beyond the store, by name, e.g. `slack`: Cockpit is not ready while one is down. */
   readiness?: Record<string, () => Promise<ServiceHealth>>;
+  /** Other routes by `METHOD /path`, e.g. `GET /oncall/L1.ics`. */
+  routes?: Record<string, RouteHandler>;
 }
 
 export function createHttpServer(deps: HttpDeps): Server {
@@ -58,6 +60,7 @@ export function createHttpServer(deps: HttpDeps): Server {
     });
   }
   for (const [path, handler] of Object.entries(deps.hooks ?? {})) routes.set(`POST ${path}`, handler);
+  for (const [key, handler] of Object.entries(deps.routes ?? {})) routes.set(key, handler);
 
   return createServer((req, res) => {
     const path = (req.url ?? '/').split('?', 1)[0] ?? '/';

@@ -30,7 +30,9 @@ export type CommandRequest =
   | { verb: 'drill'; stack: string }
   | { verb: 'oncall'; action: 'who' }
   | { verb: 'oncall'; action: 'schedule'; days: number }
-  | { verb: 'oncall'; action: 'override'; userId: string; minutes: number }
+  | { verb: 'oncall'; action: 'override'; userId: string; minutes: number; level?: PageLevel }
+  | { verb: 'oncall'; action: 'swap'; userId: string; shift: string }
+  | { verb: 'oncall'; action: 'calendar' }
   | { verb: 'page'; target: PageTarget; message: string }
   | { verb: 'incident'; action: 'list' }
   | { verb: 'incident'; action: 'open'; severity: Severity; title: string }
@@ -176,8 +178,8 @@ export const GRAMMARS: Record<Verb, Grammar> = {
   down: stackOnly('down', 'tear down an ephemeral stack'),
   drill: stackOnly('drill', 'run a restore drill and measure RTO/RPO'),
   oncall: {
-    usage: ['oncall [who]', 'oncall schedule [days]', 'oncall override <@person> <duration>'],
-    summary: 'who is on call, the schedule, overrides',
+    usage: ['oncall [who]', 'oncall schedule [days]', 'oncall override <@person> <duration> [L1|L2|L3]', 'oncall swap <@person> <now|next|YYYY-MM-DD>', 'oncall calendar'],
+    summary: 'who is on call, the schedule, overrides, swaps, calendar feeds',
     parse(args) {
       const action = (args[0] ?? 'who').toLowerCase();
       if (action === 'who') {
@@ -195,8 +197,21 @@ export const GRAMMARS: Record<Verb, Grammar> = {
         if (!userId) throw new ParseFailure('who takes over? mention a person');
         const minutes = args[2] === undefined ? undefined : parseDurationMinutes(args[2]);
         if (minutes === undefined) throw new ParseFailure('for how long? a duration like 2h or 1d');
+        const level = args[3] === undefined ? undefined : oneOf(args[3], PAGE_LEVELS, 'level');
+        noExtra(args, 4);
+        return { verb: 'oncall', action: 'override', userId, minutes, ...(level ? { level } : {}) };
+      }
+      if (action === 'swap') {
+        const userId = args[1] === undefined ? undefined : parseUserMention(args[1]);
+        if (!userId) throw new ParseFailure('swap with whom? mention a person');
+        const shift = args[2]?.toLowerCase();
+        if (!shift || !(shift === 'now' || shift === 'next' || /^\d{4}-\d{2}-\d{2}$/.test(shift))) throw new ParseFailure('which of your shifts? now, next, or the date it starts (2026-12-07)');
         noExtra(args, 3);
-        return { verb: 'oncall', action: 'override', userId, minutes };
+        return { verb: 'oncall', action: 'swap', userId, shift };
+      }
+      if (action === 'calendar') {
+        noExtra(args, 1);
+        return { verb: 'oncall', action: 'calendar' };
       }
       throw new ParseFailure(`unknown oncall action "${args[0]}"`);
     },

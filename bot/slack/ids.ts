@@ -20,4 +20,14 @@ export const ACTIONS = {
   environmentDownCancel: 'environment.down_cancel',
   /** On an alert group's message (the on-call capability posts it); the incidents capability handles it. Value: the group id. */
   alertDeclareIncident: 'alert.declare_incident',
+  /** Alert group buttons; value: the group id. */
+  alertAcknowledge: 'alert.acknowledge',
+  alertSilence: 'alert.silence',
+  /** Page buttons, in its channel message and its DMs; value: the page id. */
+  pageAcknowledge: 'page.acknowledge',
+  pageEscalate: 'page.escalate',
+  pageResolve: 'page.resolve',
+  /** On a swap offer, for the person it was offered to; value: the swap id. */
+  oncallSwapAccept: 'oncall.swap_accept',
+  oncallSwapDecline: 'oncall.swap_decline',
 } as const;

@@ -18,6 +18,7 @@ import {
   type StoreProbe,
 } from '../../handlers/ports';
 import { type Config } from '../config';
+import { SqlAlertStore, SqlHeartbeats } from './alerts';
 import { SqlAuditLog } from './auditLog';
 import { type Database, type StoreDialect } from './db';
 import { DELIVERY_PURGE_EVERY, SqlDeliveryLog } from './deliveryLog';
@@ -28,6 +29,8 @@ import { SqlIncidentBoard, SqlIncidents } from './incidentBoard';
 import { SqlLeases } from './leases';
 import { SqlMergeQueue } from './mergeQueue';
 import { InCodeMigrationProvider, storeMigrations } from './migrations';
+import { SqlOnCallAnnouncements, SqlOnCallOverrides } from './oncall';
+import { SqlPageStore } from './pages';
 import { SqlStoreProbe, errorMessage, redactCredentials } from './probe';
 import { SqlStackLocks } from './stackLocks';
 
@@ -68,6 +71,14 @@ export interface Store {
   environments: Environments;
   /** Merges waiting for their stack's lock. */
   merges: MergeQueue;
+  /** On-call overrides and swaps, and what each level was last announced as. */
+  overrides: SqlOnCallOverrides;
+  announcements: SqlOnCallAnnouncements;
+  /** Pages and their outbox of notifications. */
+  pages: SqlPageStore;
+  /** Alertmanager's alert groups and the clusters' heartbeats. */
+  alerts: SqlAlertStore;
+  heartbeats: SqlHeartbeats;
   probe: StoreProbe;
   /** Applies pending migrations; returns the names applied. openStore has already done it. */
   migrate(): Promise<string[]>;
@@ -126,6 +137,11 @@ export function createStore(config: StoreConfig, deps: StoreDeps, options: Store
     deliveries: new SqlDeliveryLog(db, deps.clock, { purgeEvery: opts.deliveryPurgeEvery, log: deps.log, secrets }),
     environments: new SqlEnvironments(db, deps.clock),
     merges: new SqlMergeQueue(db),
+    overrides: new SqlOnCallOverrides(db),
+    announcements: new SqlOnCallAnnouncements(db),
+    pages: new SqlPageStore(db, deps.clock),
+    alerts: new SqlAlertStore(db),
+    heartbeats: new SqlHeartbeats(db),
     probe: new SqlStoreProbe(db, dialect, getMigrator, { timeoutMs: opts.healthTimeoutMs, secrets }),
     async migrate() {
       try {

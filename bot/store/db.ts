@@ -21,6 +21,142 @@ export interface Database {
   deliveries: DeliveriesTable;
   environments: EnvironmentsTable;
   merge_queue: MergeQueueTable;
+  oncall_overrides: OnCallOverridesTable;
+  oncall_swaps: OnCallSwapsTable;
+  oncall_announcements: OnCallAnnouncementsTable;
+  pages: PagesTable;
+  page_notifications: PageNotificationsTable;
+  alert_groups: AlertGroupsTable;
+  alerts: AlertsTable;
+  alert_heartbeats: AlertHeartbeatsTable;
+}
+
+export interface OnCallOverridesTable {
+  id: string;
+  level: string;
+  user_id: string;
+  replaces: string | null;
+  from_at: string;
+  to_at: string;
+  created_by: string;
+  created_at: string;
+  request_id: string;
+  swap_id: string | null;
+}
+
+export interface OnCallSwapsTable {
+  id: string;
+  level: string;
+  proposed_by: string;
+  counterpart: string;
+  give_from: string;
+  give_to: string;
+  take_from: string;
+  take_to: string;
+  status: string;
+  created_at: string;
+  decided_at: string | null;
+  request_id: string;
+}
+
+export interface OnCallAnnouncementsTable {
+  level: string;
+  /** JSON array of Slack ids. */
+  users: string;
+  at: string;
+}
+
+/** A page; `target` and `responders` are JSON, `everyone` 0 or 1. */
+export interface PagesTable {
+  id: string;
+  source_kind: string;
+  source_ref: string;
+  target: string;
+  summary: string;
+  raised_by: string;
+  request_id: string;
+  channel: string;
+  policy: string;
+  status: string;
+  step: number;
+  repeats: number;
+  responders: string;
+  everyone: number;
+  created_at: string;
+  acknowledged_at: string | null;
+  acknowledged_by: string | null;
+  resolved_at: string | null;
+  resolved_by: string | null;
+  next_at: string | null;
+  version: number;
+}
+
+/** The pages' outbox; `to_address` and `receipt` are JSON. */
+export interface PageNotificationsTable {
+  id: string;
+  page_id: string;
+  kind: string;
+  to_address: string | null;
+  reason: string;
+  status: string;
+  attempts: number;
+  created_at: string;
+  not_before: string | null;
+  claimed_by: string | null;
+  claimed_at: string | null;
+  sent_at: string | null;
+  receipt: string | null;
+  error: string | null;
+}
+
+/** An Alertmanager alert group; label maps are JSON, `in_digest` 0 or 1. */
+export interface AlertGroupsTable {
+  id: string;
+  stack: string;
+  cluster: string;
+  group_key: string;
+  receiver: string;
+  alertname: string;
+  severity: string;
+  status: string;
+  group_labels: string;
+  common_labels: string;
+  common_annotations: string;
+  external_url: string;
+  truncated_alerts: number;
+  channel: string;
+  message: string | null;
+  in_digest: number;
+  post_claimed_by: string | null;
+  post_claimed_at: string | null;
+  first_seen_at: string;
+  updated_at: string;
+  status_changed_at: string;
+  acknowledged_by: string | null;
+  acknowledged_at: string | null;
+  silence: string | null;
+  page_id: string | null;
+  firing: number;
+  resolved: number;
+}
+
+export interface AlertsTable {
+  group_id: string;
+  fingerprint: string;
+  status: string;
+  labels: string;
+  annotations: string;
+  starts_at: string;
+  ends_at: string | null;
+  generator_url: string | null;
+  updated_at: string;
+}
+
+export interface AlertHeartbeatsTable {
+  stack: string;
+  cluster: string;
+  last_beat_at: string;
+  silent_since: string | null;
 }
 
 export interface AuditLogTable {

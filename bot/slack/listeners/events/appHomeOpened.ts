@@ -12,7 +12,7 @@ export function registerAppHomeOpened(deps: ListenerDeps): void {
     try {
       await client.views.publish({
         user_id: event.user,
-        view: { type: 'home', blocks: [...status.blocks, { type: 'divider' }, ...helpReply().blocks].slice(0, 100) },
+        view: { type: 'home', blocks: [...status.blocks, ...(await deps.core.homeBlocks(event.user)), { type: 'divider' }, ...helpReply().blocks].slice(0, 100) },
       });
     } catch (err) {
       ctx.log.error({ err }, 'could not publish the App Home view');
