@@ -1,3 +1,6 @@
+import { Migrator, sql } from 'kysely';
+import { createStore } from '../../bot/store/connect';
+import { InCodeMigrationProvider, storeMigrations } from '../../bot/store/migrations';
 import type { ForumWrite } from '../../handlers/forum';
 import type { NewIncidentRecord } from '../../handlers/ports';
 import { backendsUnderTest, useScratchStore } from './backends';
@@ -32,6 +35,25 @@ describe.each(backends)('on $name', (backend) => {
   const outbox = () => fixture.store.forumOutbox;
 
   describe('incident records', () => {
+    it('keeps incidents opened before 0007: their declarer commands them, declaring acknowledged them', async () => {
+      const fresh = await backend.scratch();
+      const old = createStore(fresh.config, { clock: fixture.clock });
+      try {
+        const schema = backend.name === 'postgres' ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(old.db)).rows[0]?.schema : undefined;
+        const all = storeMigrations(backend.name);
+        const before = new InCodeMigrationProvider(Object.fromEntries(Object.entries(all).filter(([name]) => name < '0007')));
+        expect((await new Migrator({ db: old.db, provider: before, migrationTableSchema: schema }).migrateToLatest()).error).toBeUndefined();
+        const at = '2026-05-19T08:00:00.000Z';
+        await sql`insert into incidents (severity, title, status, stacks, opened_at, opened_by) values ('SEV2', 'Old one', 'monitoring', '["prod"]', ${at}, 'U0OLD')`.execute(old.db);
+        await old.migrate();
+        expect(await old.incidents.get(1)).toMatchObject({ commander: 'U0OLD', declaredBy: 'U0OLD', startedAt: new Date(at), acknowledgedAt: new Date(at), components: [], public: false, version: 0 });
+        expect(await old.incidents.open('prod')).toHaveLength(1);
+      } finally {
+        await old.close();
+        await fresh.drop();
+      }
+    });
+
 
     it('numbers incidents, never reusing a number, and shows the open ones on the board, newest first', async () => {
       const first = await records().declare(incident({ stacks: ['prod', 'prod', 'prod-eu'] }), () => none);
