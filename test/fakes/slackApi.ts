@@ -117,6 +117,15 @@ const REQUIRED_BY_METHOD_REFERENCE: Readonly<Record<string, readonly string[]>> 
   'users.info': ['user'],
 };
 
+/**
+ * Methods Slack added after its published OpenAPI file (1.7.0), with the contract their method reference gives
+ * (docs.slack.dev/reference/methods/<name>): checked exactly as the spec's own methods are.
+ */
+const METHODS_AFTER_SPEC: Readonly<Record<string, MethodContract>> = {
+  // Bot scope bookmarks:write; `link` is required for the only type Slack takes, `link`.
+  'bookmarks.add': { verbs: new Set(['POST']), required: ['channel_id', 'title', 'type', 'link'], tokenRequired: true, acceptsJson: true },
+};
+
 /** A message needs something to show: Slack answers `no_text` when all of these are absent. */
 const MESSAGE_CONTENT_ARGUMENTS = ['text', 'blocks', 'attachments'] as const;
 const METHODS_NEEDING_MESSAGE_CONTENT = new Set(['chat.postMessage', 'chat.postEphemeral']);
@@ -164,6 +173,7 @@ export function loadSlackContract(specPath: string = SLACK_WEB_API_SPEC_PATH): R
     }
     contracts.set(method, { verbs, required: [...required], tokenRequired, acceptsJson });
   }
+  for (const [method, contract] of Object.entries(METHODS_AFTER_SPEC)) if (!contracts.has(method)) contracts.set(method, contract);
   return contracts;
 }
 
@@ -201,6 +211,9 @@ export class FakeSlackApi {
   private readonly conversations = new Map<string, Conversation>();
   private readonly users = new Map<string, Record<string, unknown>>();
   private readonly messages = new Map<string, PostedMessage>();
+  private readonly members = new Map<string, Set<string>>();
+  private readonly pins = new Map<string, string[]>();
+  private readonly bookmarks = new Map<string, Array<{ title: string; link: string }>>();
   private readonly changes = new EventEmitter();
   private sequence = 0;
   private closed = false;
@@ -302,6 +315,20 @@ export class FakeSlackApi {
     });
   }
 
+  /** Who is in a channel: the bot that created it and everyone invited since. */
+  membersOf(channel: string): string[] {
+    return [...(this.members.get(channel) ?? [])];
+  }
+
+  /** Timestamps of the messages pinned in a channel, in pin order. */
+  pinsIn(channel: string): string[] {
+    return [...(this.pins.get(channel) ?? [])];
+  }
+
+  bookmarksIn(channel: string): Array<{ title: string; link: string }> {
+    return [...(this.bookmarks.get(channel) ?? [])];
+  }
+
   /** Messages posted (and updated) in a channel, oldest first. */
   messagesIn(channel: string): PostedMessage[] {
     return [...this.messages.values()].filter((message) => message.channel === channel);
@@ -357,6 +384,9 @@ export class FakeSlackApi {
     this.conversations.clear();
     this.users.clear();
     this.messages.clear();
+    this.members.clear();
+    this.pins.clear();
+    this.bookmarks.clear();
   }
 
   async close(): Promise<void> {
@@ -593,11 +623,44 @@ export class FakeSlackApi {
           creator: botUserId,
         };
         this.conversations.set(conversation.id, conversation);
+        this.members.set(conversation.id, new Set([botUserId]));
         return { ok: true, channel: this.conversationObject(conversation) };
       }
-      case 'conversations.invite':
+      case 'conversations.invite': {
+        const channel = String(args.channel);
+        const users = String(args.users)
+          .split(',')
+          .map((u) => u.trim())
+          .filter(Boolean);
+        if (users.includes(botUserId)) return { ok: false, error: 'cant_invite_self' };
+        if (users.some((u) => !USER_ID.test(u))) return { ok: false, error: 'user_not_found' };
+        const members = this.members.get(channel) ?? new Set<string>();
+        if (users.every((u) => members.has(u))) return { ok: false, error: 'already_in_channel' };
+        for (const user of users) members.add(user);
+        this.members.set(channel, members);
+        return { ok: true, channel: this.conversationObject(this.conversationFor(channel)) };
+      }
       case 'conversations.info':
         return { ok: true, channel: this.conversationObject(this.conversationFor(String(args.channel))) };
+      case 'pins.add': {
+        const channel = String(args.channel);
+        const ts = stringOrUndefined(args.timestamp);
+        if (!ts || !this.messages.has(`${channel}/${ts}`)) return { ok: false, error: 'message_not_found' };
+        const pinned = this.pins.get(channel) ?? [];
+        if (pinned.includes(ts)) return { ok: false, error: 'already_pinned' };
+        this.pins.set(channel, [...pinned, ts]);
+        return { ok: true };
+      }
+      case 'bookmarks.add': {
+        const channel = String(args.channel_id);
+        if (args.type !== 'link') return { ok: false, error: 'invalid_bookmark_type' };
+        const link = String(args.link);
+        if (!/^https?:\/\//.test(link)) return { ok: false, error: 'invalid_link' };
+        const list = this.bookmarks.get(channel) ?? [];
+        list.push({ title: String(args.title), link });
+        this.bookmarks.set(channel, list);
+        return { ok: true, bookmark: { id: this.nextId('Bk'), channel_id: channel, title: String(args.title), link, type: 'link', date_created: this.epochSeconds() } };
+      }
       case 'users.info':
         return { ok: true, user: this.userObject(String(args.user)) };
       case 'views.open':
