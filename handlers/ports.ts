@@ -673,8 +673,8 @@ export interface IncidentRecords extends IncidentBoard {
   /** Newest first: the open ones, or every one declared since `since`; at most `limit` (default 100). */
   list(query: { open?: boolean; since?: Date; limit?: number }): Promise<IncidentRecord[]>;
   /**
-   * Marks the channel reminded at `at` when it was not reminded since `since` (the last update, or the last
-   * reminder a whole interval ago): of two replicas exactly one gets true and posts.
+   * Marks the channel reminded at `at` unless it was reminded after `since` (the last update, or a whole interval
+   * ago, whichever is later): of two replicas exactly one gets true and posts.
    */
   claimReminder(id: number, at: Date, since: Date): Promise<boolean>;
   /** How far the forum is behind on this incident's writes. */

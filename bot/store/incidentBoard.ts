@@ -104,7 +104,7 @@ export class SqlIncidentRecords implements IncidentRecords {
       .set({ reminded_at: toStoredTime(at) })
       .where('id', '=', id)
       .where('status', 'in', [...IN_PROGRESS])
-      .where((eb) => eb.or([eb('reminded_at', 'is', null), eb('reminded_at', '<', toStoredTime(since))]))
+      .where((eb) => eb.or([eb('reminded_at', 'is', null), eb('reminded_at', '<=', toStoredTime(since))]))
       .returning('id')
       .executeTakeFirst();
     return row !== undefined;
