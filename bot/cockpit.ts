@@ -1,7 +1,8 @@
 import type { Server } from 'node:http';
 import { Deployer } from '../handlers/deploy';
 import { UnavailableError } from '../handlers/errors';
-import type { Clock, CodeHost, DeliveryLog, InfraEngine } from '../handlers/ports';
+import { IncidentDesk } from '../handlers/incident';
+import type { AlertGroupDirectory, Clock, CodeHost, DeliveryLog, InfraEngine, OnCallDirectory, Pager } from '../handlers/ports';
 import { MergeDeployer } from '../handlers/merges';
 import { Policy } from '../handlers/policy';
 import { Promoter } from '../handlers/promote';
@@ -12,11 +13,13 @@ import type { Config } from './config';
 import { deployFlow } from './flows/deploy';
 import { wireEnvironments } from './flows/environments';
 import { githubFlow } from './flows/github';
+import { incidentMetrics, incidentsFlow } from './flows/incidents';
 import { githubHook } from './http/githubHook';
 import { createHttpServer, listen } from './http/server';
 import { fromConfig as githubFromConfig } from './integrations/github';
 import { fromConfig as pulumiFromConfig } from './integrations/pulumi';
-import { FileRunbookLibrary } from './integrations/runbooks';
+import { fromConfig as discourseFromConfig, ForumOutboxWorker, type OutboxTiming } from './integrations/discourse';
+import { FileMessageTemplateSource, FileRunbookLibrary } from './integrations/runbooks';
 import type { Logger } from './log';
 import { createMetrics, type Metrics } from './metrics';
 import { createSlackFront, type SlackFront } from './slack/app';
@@ -46,12 +49,21 @@ export interface CockpitDeps {
   shutdownGraceMs?: number;
   /** Default: GitHub through Octokit, per `config.github`; absent config disables promote. */
   codeHost?: CodeHost;
+  /** Who is on call, the pager and the alert groups (the on-call capability); absent, incidents page nobody. */
+  onCall?: OnCallDirectory;
+  pager?: Pager;
+  alertGroups?: AlertGroupDirectory;
+  /** How the forum outbox retries and polls (tests shorten it). */
+  outboxTiming?: Partial<OutboxTiming>;
 }
 
 export interface Cockpit {
   core: CommandCore;
   store: Store;
   deployer: Deployer;
+  incidents: IncidentDesk;
+  /** Delivers the status forum's writes; absent without Discourse. Started by `listen`. */
+  forumOutbox?: ForumOutboxWorker;
   /** Ephemeral-stack expiry and staging's schedule; started by `listen`, one replica at a time runs each job. */
   scheduler: Scheduler;
   metrics: Metrics;
@@ -112,11 +124,58 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
     audit: store.audit,
     clock,
     owner: config.replicaId,
-    onDeployed: (stack, meta) => environments.keeper.adoptDeployed(stack, meta),
+    onDeployed: async (stack, meta) => {
+      await environments.keeper.adoptDeployed(stack, meta);
+      // The incidents open on the stack say so in their channels: a deploy is the usual cause, or the fix.
+      track(incidents.onStackDeployed(stack, meta).catch((err: unknown) => deps.log.warn({ err, stack }, 'cannot tell the incident channels of a deploy')));
+    },
     onReleased,
   });
   const deploys = deployFlow({ deployer, clock, progressIntervalMs: deps.progressIntervalMs });
   const runbooks = new FileRunbookLibrary(config.runbooks);
+
+  // Incidents, and the status forum they are told to customers on.
+  const statusCategory = team.incidents?.statusCategory;
+  if (config.discourse && statusCategory === undefined) deps.log.warn({}, 'DISCOURSE_URL is set but cockpit.yml names no incidents.statusCategory: incidents stay in Slack');
+  const discourse = config.discourse ? discourseFromConfig(config.discourse, { clock }) : undefined;
+  const desk = new IncidentDesk({
+    team,
+    policy,
+    records: store.incidents,
+    audit: store.audit,
+    clock,
+    templates: new FileMessageTemplateSource({ dir: config.runbooks.dir }),
+    onCall: deps.onCall,
+    pager: deps.pager,
+    alertGroups: deps.alertGroups,
+    ...(discourse && statusCategory !== undefined ? { forum: { categoryId: statusCategory } } : {}),
+  });
+  const measured = incidentMetrics(metrics.registry, { desk, outbox: store.forumOutbox, clock });
+  const outbox: { worker?: ForumOutboxWorker } = {};
+  const incidents = incidentsFlow({
+    desk,
+    team,
+    clock,
+    log: deps.log,
+    slack: () => (slack ? { client: slack.app.client, botUserId: config.slack?.botUserId } : undefined),
+    runbookUrl: async () => (await runbooks.list()).find((r) => r.name === 'incident-management')?.url,
+    forumUrl: config.discourse?.url,
+    topicOf: (externalId) => store.forumOutbox.knownTopic(externalId),
+    kick: () => outbox.worker?.kick(),
+  });
+  outbox.worker = discourse
+    ? new ForumOutboxWorker({
+        outbox: store.forumOutbox,
+        forum: discourse,
+        clock,
+        log: deps.log.child({ component: 'forum-outbox' }),
+        owner: config.replicaId,
+        leases: store.leases,
+        timing: deps.outboxTiming,
+        onOutcome: measured.countWrite,
+        onDelivered: (entry, result) => incidents.onForumDelivered(entry, result),
+      })
+    : undefined;
   const codeHost = deps.codeHost ?? (config.github ? githubFromConfig(config.github, { log: deps.log }) : undefined);
   const promoter =
     codeHost &&
@@ -149,6 +208,7 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
       : undefined;
   if (github) queuedMerges.drain = github.drain;
   const scheduler = environments.scheduler;
+  for (const job of incidents.jobs) scheduler.add(job);
   if (github) {
     scheduler.add({
       name: 'merges.drain',
@@ -174,6 +234,7 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
       verbs: {
         ...deploys.verbs,
         ...environments.verbs,
+        ...incidents.verbs,
         runbook: async (req) => runbookLookupReply(await lookUpRunbook(runbooks, req.name)),
         promote: async (req, ctx) => {
           if (!promoter) throw githubNeeded('Promotion');
@@ -184,7 +245,7 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
           return github.previewVerb(req, ctx);
         },
       },
-      actions: { ...deploys.actions, ...environments.actions },
+      actions: { ...deploys.actions, ...environments.actions, ...incidents.actions },
     },
   );
 
@@ -241,6 +302,8 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
     core,
     store,
     deployer,
+    incidents: desk,
+    forumOutbox: outbox.worker,
     scheduler,
     metrics,
     team,
@@ -254,11 +317,13 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
       const port = await listen(server, config.port, host);
       await slack?.start();
       scheduler.start();
+      outbox.worker?.start();
       deps.log.info({ port, mode: config.slack?.appToken ? 'socket' : 'http' }, 'cockpit listening');
       return port;
     },
     async close() {
       await scheduler.stop();
+      await outbox.worker?.stop();
       await stopOwnOperations();
       await Promise.all([...background]);
       await slack?.stop();

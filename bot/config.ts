@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import type { DiscourseConfig } from './integrations/discourse';
 import type { GitHubConfig } from './integrations/github';
 import type { PulumiConfig } from './integrations/pulumi';
 import { extraNameProblems } from './integrations/pulumi/environment';
@@ -71,6 +72,13 @@ export const envSchema = z
     GITHUB_APP_PRIVATE_KEY: optionalString,
     GITHUB_APP_INSTALLATION_ID: optionalString.pipe(z.string().regex(/^\d+$/, 'must be a number').transform(Number).optional()),
     GITHUB_WEBHOOK_SECRET: optionalString,
+
+    /** Discourse: the status forum customers follow; unset keeps incidents in Slack. */
+    DISCOURSE_URL: optionalString.pipe(z.url().optional()),
+    DISCOURSE_API_KEY: optionalString,
+    DISCOURSE_API_USERNAME: optionalString,
+    /** The key's limit; Discourse allows admin keys 60 a minute unless its DISCOURSE_MAX_ADMIN_API_REQS_PER_MINUTE says more. */
+    DISCOURSE_MAX_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).max(6000).default(60),
   })
   .superRefine((env, ctx) => {
     if (env.GITHUB_REPO) {
@@ -81,6 +89,11 @@ export const envSchema = z
           path: ['GITHUB_TOKEN'],
           message: 'GITHUB_REPO needs GITHUB_TOKEN, or a GitHub App: GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY and GITHUB_APP_INSTALLATION_ID',
         });
+      }
+    }
+    if (env.DISCOURSE_URL || env.DISCOURSE_API_KEY || env.DISCOURSE_API_USERNAME) {
+      for (const key of ['DISCOURSE_URL', 'DISCOURSE_API_KEY', 'DISCOURSE_API_USERNAME'] as const) {
+        if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required with the other DISCOURSE_* settings' });
       }
     }
     const slackKeys = ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN'] as const;
@@ -123,6 +136,8 @@ export type Config = {
   replicaId: string;
   pulumi: PulumiConfig;
   github?: GitHubSettings;
+  /** Absent: nothing is posted to customers. */
+  discourse?: DiscourseConfig;
 };
 
 export type GitHubSettings = GitHubConfig & {
@@ -188,5 +203,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       extraEnvNames: e.COCKPIT_ENGINE_ENV_ALLOW,
     },
     github: e.GITHUB_REPO ? githubSettings(e, e.GITHUB_REPO) : undefined,
+    discourse:
+      e.DISCOURSE_URL && e.DISCOURSE_API_KEY && e.DISCOURSE_API_USERNAME
+        ? { url: e.DISCOURSE_URL, apiKey: e.DISCOURSE_API_KEY, apiUsername: e.DISCOURSE_API_USERNAME, requestsPerMinute: e.DISCOURSE_MAX_REQUESTS_PER_MINUTE }
+        : undefined,
   };
 }

@@ -10,6 +10,7 @@ import { isFirstDelivery } from './dedupe';
 import { registerActions } from './listeners/actions';
 import { registerCommands } from './listeners/commands';
 import { registerEvents } from './listeners/events';
+import { registerViews } from './listeners/views';
 
 export interface SlackFront {
   app: App;
@@ -72,6 +73,7 @@ export function createSlackFront(config: SlackConfig, deps: SlackFrontDeps): Sla
   registerCommands(listenerDeps);
   registerActions(listenerDeps);
   registerEvents(listenerDeps);
+  registerViews(listenerDeps);
 
   return {
     app,

@@ -15,4 +15,19 @@ export const ACTIONS = {
   environmentDownCancel: 'environment.down_cancel',
   /** On an alert group's message (the on-call capability posts it); the incidents capability handles it. Value: the group id. */
   alertDeclareIncident: 'alert.declare_incident',
+  /** "I am IC", under a handover of command. Value: the incident's number. */
+  incidentAcceptCommand: 'incident.accept_command',
+} as const;
+
+/**
+ * Modal callback_ids. A submission goes through the core's action table under its callback_id, with the form's
+ * values as JSON, so the rule it reaches is the same one the command reaches.
+ */
+export const VIEWS = {
+  declareIncident: 'incident.declare',
+} as const;
+
+/** Events Cockpit reacts to, through the core's action table like buttons; the value is the event's JSON. */
+export const EVENTS = {
+  memberJoinedChannel: 'event.member_joined_channel',
 } as const;
