@@ -126,6 +126,17 @@ export function incidentsFlow(deps: IncidentsFlowDeps): IncidentsFlow {
     return { text: `Posted in the channel of ${incidentRef(incident.id)}`, visibility: 'ephemeral', blocks: [section(`:white_check_mark: Posted in <#${incident.channelId}>.`)] };
   }
 
+  // The topic may be created before or after the channel is (the outbox runs on its own): whichever comes second
+  // bookmarks it, once per incident on this replica.
+  const topicBookmarked = new Set<number>();
+  async function bookmarkTopic(incident: IncidentRecord): Promise<void> {
+    const slack = deps.slack();
+    const url = await topicUrl(incident);
+    if (!slack || !incident.channelId || !url || topicBookmarked.has(incident.id)) return;
+    topicBookmarked.add(incident.id);
+    await new SlackIncidentChannels(slack.client, log, slack.botUserId).bookmark(incident.channelId, 'Status topic', url);
+  }
+
   /** The channel, its summary pinned, its people invited, the runbook bookmarked, the recent deploys, the announcement. */
   async function openChannel(declared: Declared): Promise<IncidentRecord> {
     let incident = declared.incident;
@@ -144,6 +155,7 @@ export function incidentsFlow(deps: IncidentsFlowDeps): IncidentsFlow {
     await channels.invite(created.channelId, declared.invite);
     const runbook = await deps.runbookUrl().catch(() => undefined);
     if (runbook) await channels.bookmark(created.channelId, 'Incident runbook', runbook);
+    await bookmarkTopic(incident);
     const changes = await desk.changes(incident).catch(() => []);
     await conversation.post(changesReply(incident, changes)).catch((err: unknown) => log.warn({ err }, 'cannot post the recent deploys'));
     await announce(announcementReply(incident));
@@ -288,11 +300,9 @@ export function incidentsFlow(deps: IncidentsFlowDeps): IncidentsFlow {
     async onForumDelivered(entry, result) {
       const id = /^incident:(\d+)$/.exec(entry.stream)?.[1];
       if (!id || entry.write.kind !== 'topic.create') return;
+      if (result.topicId === undefined) return;
       const record = await desk.get(Number(id));
-      const slack = deps.slack();
-      if (slack && record.channelId && deps.forumUrl && result.topicId !== undefined) {
-        await new SlackIncidentChannels(slack.client, log, slack.botUserId).bookmark(record.channelId, 'Status topic', `${deps.forumUrl.replace(/\/+$/, '')}/t/${result.topicId}`);
-      }
+      await bookmarkTopic(record);
       await refreshSummary(record);
     },
     async onStackDeployed(stack, at) {
