@@ -142,6 +142,15 @@ describe('incidents through signed Slack requests, mirrored to the fake Discours
     expect(await cockpit.store.incidents.open('prod')).toEqual([]);
   });
 
+  test('/metrics shows MTTA and MTTR per severity, the open incidents and the outbox', async () => {
+    const metrics = await (await fetch(url.replace('/slack/events', '/metrics'))).text();
+    expect(metrics).toMatch(/^cockpit_incident_mtta_seconds\{severity="SEV2"\} 0$/m);
+    expect(metrics).toMatch(/^cockpit_incident_mttr_seconds\{severity="SEV2"\} \d+(\.\d+)?$/m);
+    expect(metrics).toMatch(/^cockpit_incidents_open\{severity="SEV1"\} 0$/m);
+    expect(metrics).toMatch(/^cockpit_forum_outbox_pending 0$/m);
+    expect(metrics).toMatch(/^cockpit_forum_writes_total\{kind="post.reply",outcome="failed"\} [1-9]/m);
+  });
+
   test('a refused move lists the allowed ones; a stranger cannot resolve', async () => {
     await command('incident open SEV3 "Search is slow for some"');
     const id = (await cockpit.store.incidents.list({ open: true }))[0]!.id;
