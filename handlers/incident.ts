@@ -1,3 +1,4 @@
+import { formatDuration } from './duration';
 import { ConflictError, InputError, NotAllowedError, NotFoundError, UnavailableError } from './errors';
 import type { ForumWrite } from './forum';
 import {
@@ -5,7 +6,6 @@ import {
   checkTransition,
   customerTime,
   FINISHED,
-  humanDuration,
   IN_PROGRESS,
   incidentRef,
   isMajor,
@@ -374,7 +374,7 @@ export class IncidentDesk {
             raw: renderTemplate('incident-resolved', text, {
               ...this.vars(incident, 'resolved', now),
               'incident.resolvedAt': customerTime(now),
-              'incident.duration': humanDuration(now.getTime() - incident.startedAt.getTime()),
+              'incident.duration': formatDuration(now.getTime() - incident.startedAt.getTime()),
               'incident.reviewDueBy': dueBy ? customerTime(dueBy).slice(0, 10) : undefined,
               message: said,
             }),
@@ -406,7 +406,7 @@ export class IncidentDesk {
       const closable = new Date(resolvedAt.getTime() + CLOSE_AFTER_RESOLVED_MS);
       if (closable > now) {
         throw new ConflictError(
-          `${incidentRef(id)} was resolved ${humanDuration(now.getTime() - resolvedAt.getTime())} ago: it is closed once it held for 24 hours, from ${customerTime(closable)}.`,
+          `${incidentRef(id)} was resolved ${formatDuration(now.getTime() - resolvedAt.getTime())} ago: it is closed once it held for 24 hours, from ${customerTime(closable)}.`,
           'Until then, if it comes back: /cockpit incident update <id> investigating "<message>"',
         );
       }
@@ -532,8 +532,8 @@ export class IncidentDesk {
       'incident.severity': incident.severity,
       'incident.startedAt': customerTime(incident.startedAt),
       'incident.resolvedAt': customerTime(resolvedAt),
-      'incident.timeToAcknowledge': humanDuration(incident.acknowledgedAt.getTime() - incident.startedAt.getTime()),
-      'incident.timeToResolve': humanDuration(resolvedAt.getTime() - incident.startedAt.getTime()),
+      'incident.timeToAcknowledge': formatDuration(incident.acknowledgedAt.getTime() - incident.startedAt.getTime()),
+      'incident.timeToResolve': formatDuration(resolvedAt.getTime() - incident.startedAt.getTime()),
       'incident.commander': name(incident.commander),
       'incident.communications': incident.communications ? name(incident.communications) : undefined,
       'incident.stack': incident.stacks.join(', ') || undefined,

@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import Ajv, { type ValidateFunction } from 'ajv';
+import { waitForProbe } from './waitFor';
 
 /**
  * A fake Discourse on loopback, reached by Cockpit's real client through its base URL.
@@ -224,25 +225,10 @@ export class FakeDiscourse {
     return this.calls.filter((c) => c.method !== 'GET');
   }
 
+  /** Resolves once `probe` returns something, re-checking after every request the fake answers or holds. */
   waitFor<T>(probe: () => T | undefined | null | false, timeoutMs = 5000): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const check = () => {
-        const value = probe();
-        if (!value) return;
-        cleanup();
-        resolve(value);
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new Error(`fake Discourse: waitFor timed out after ${timeoutMs} ms; calls: ${this.calls.map((c) => `${c.method} ${c.path} ${c.status}`).join(', ') || 'none'}`));
-      }, timeoutMs);
-      const cleanup = () => {
-        clearTimeout(timer);
-        this.changes.off('changed', check);
-      };
-      this.changes.on('changed', check);
-      check();
-    });
+    const describe = () => `calls: ${this.calls.map((c) => `${c.method} ${c.path} ${c.status}`).join(', ') || 'none'}`;
+    return waitForProbe(this.changes, { event: 'changed', timeoutMs, describe }, probe);
   }
 
   async close(): Promise<void> {

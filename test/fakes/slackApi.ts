@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import path from 'node:path';
+import { waitForProbe } from './waitFor';
 
 /**
  * A fake Slack Web API on loopback, reached by the real `@slack/web-api` WebClient through `slackApiUrl`.
@@ -339,38 +340,8 @@ export class FakeSlackApi {
    * an asynchronous post without sleeping. Rejects after `timeoutMs` with what was recorded.
    */
   waitFor<T>(probe: () => T | undefined | null | false, timeoutMs = 2000): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const check = (): void => {
-        let value: T | undefined | null | false;
-        try {
-          value = probe();
-        } catch (error) {
-          cleanup();
-          reject(error instanceof Error ? error : new Error(String(error)));
-          return;
-        }
-        if (!value) return;
-        cleanup();
-        resolve(value);
-      };
-      const onClose = (): void => {
-        cleanup();
-        reject(new Error('fake Slack closed while waiting'));
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        const seen = this.calls.map((call) => call.method).join(', ') || 'no Web API calls';
-        reject(new Error(`waitFor timed out after ${timeoutMs} ms; recorded: ${seen}; ${this.responses.length} response_url post(s)`));
-      }, timeoutMs);
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        this.changes.off('recorded', check);
-        this.changes.off('closed', onClose);
-      };
-      this.changes.on('recorded', check);
-      this.changes.on('closed', onClose);
-      check();
-    });
+    const describe = () => `recorded: ${this.calls.map((call) => call.method).join(', ') || 'no Web API calls'}; ${this.responses.length} response_url post(s)`;
+    return waitForProbe(this.changes, { event: 'recorded', closedEvent: 'closed', timeoutMs, describe }, probe);
   }
 
   /** Forgets calls, responses, scripts, rate limits, seeded data and violations, keeping the server up. */

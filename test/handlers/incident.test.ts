@@ -203,7 +203,7 @@ describe('the lifecycle', () => {
     expect(raw).toContain('We will publish what happened and what we are changing by 2026-12-02.');
 
     expect(review).toContain('# Post-incident review: INC-1 Dashboard fails to load');
-    expect(review).toContain('**Time to acknowledge:** 0m');
+    expect(review).toContain('**Time to acknowledge:** 0s');
     expect(review).toContain('**Time to resolve:** 1h 15m');
     expect(review).toContain('- 11:00 deploy of prod succeeded (abcdef123456) by U0BOB00001, ref r-deploy1'.replace('- 11:00', '- 2026-11-25 11:00'));
     expect(review).toMatch(/- 12:45 deploy of prod succeeded \(0123456789ab\)/);
