@@ -247,9 +247,13 @@ export class IncidentDesk {
       this.mustNotBeClosed(incident);
       const from = incident.status;
       const to = request.status ?? from;
-      if (to === 'resolved' || to === 'closed') throw new InputError(`To ${to === 'resolved' ? 'resolve' : 'close'} ${incidentRef(id)}, use /cockpit incident ${to === 'resolved' ? 'resolve' : 'close'} ${id}${to === 'resolved' ? ' "<what happened>"' : ''}.`);
+      // A note on a resolved incident is fine (the runbook posts the review's summary on its topic); moving to
+      // resolved or closed has its own command, with what those do.
+      if (request.status === 'resolved' || request.status === 'closed') throw new InputError(`To ${to === 'resolved' ? 'resolve' : 'close'} ${incidentRef(id)}, use /cockpit incident ${to === 'resolved' ? 'resolve' : 'close'} ${id}${to === 'resolved' ? ' "<what happened>"' : ''}.`);
       this.mustAllow(incident, to);
       const changesState = to !== from;
+      // Only a move out of resolved reopens it; a note after resolving (the review's summary) leaves it resolved.
+      const reopens = from === 'resolved' && changesState;
       const customerFacing = incident.public && !request.internal;
       await this.deps.policy.mayIncident('incident_update', meta, this.facts(incident, { changesState, customerFacing }));
       const now = this.deps.clock.now();
@@ -258,7 +262,7 @@ export class IncidentDesk {
       if (customerFacing) {
         const text = await this.template('incident-updated');
         const topic = this.topic(incident);
-        if (from === 'resolved') forum.push({ kind: 'topic.closed', topic, closed: false });
+        if (reopens) forum.push({ kind: 'topic.closed', topic, closed: false });
         forum.push({ kind: 'post.reply', topic, raw: renderTemplate('incident-updated', text, { ...this.vars(incident, to, now), message }) });
         if (incident.forumStatus !== to) forum.push(this.stateTag(incident, to));
       }
@@ -267,7 +271,7 @@ export class IncidentDesk {
       timeline.push({ kind: 'update', actor, text: message, visibility: customerFacing ? 'public' : 'internal', detail: { status: to } });
       const patch: IncidentPatch = {
         status: to,
-        ...(from === 'resolved' ? { resolvedAt: null } : {}),
+        ...(reopens ? { resolvedAt: null } : {}),
         ...(customerFacing ? { lastPublicUpdateAt: now, forumStatus: to } : {}),
       };
       return { patch, effects: { timeline, forum }, done: (updated) => ({ incident: updated, from, message, customerFacing }) };

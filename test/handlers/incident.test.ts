@@ -223,6 +223,24 @@ describe('the lifecycle', () => {
     await expect(desk.update(id, { status: 'identified', message: 'x', internal: false }, slack(alice))).resolves.toBeDefined();
   });
 
+  it('takes a note after resolving (the review summary promised to customers) without reopening anything', async () => {
+    const { desk, records, id, clock } = await declared();
+    await desk.resolve(id, 'Fixed by the rollback.', slack(alice));
+    clock.advance(2 * 24 * 60 * MINUTE);
+    const resolvedAt = (await records.get(id))!.resolvedAt;
+    const { incident } = await desk.update(id, { message: 'What happened, and what we change: a review of the release checks.', internal: false }, slack(alice));
+    expect(incident).toMatchObject({ status: 'resolved', resolvedAt });
+    expect(raws(records.forumOf(id).slice(-1))).toEqual(['post.reply: **Update (Resolved): Dashboard fails to load**']);
+  });
+
+  it('records who acknowledged a page raised for it, by the page source the pager reports', async () => {
+    const { desk, records, id } = await declared();
+    expect(await desk.acknowledged(`INC-${id}`, bob)).toMatchObject({ id });
+    expect(await desk.acknowledged('INC-999', bob)).toBeUndefined();
+    expect(await desk.acknowledged('alert:g-1', bob)).toBeUndefined();
+    expect((await records.timeline(id)).filter((e) => e.kind === 'acknowledged').map((e) => [e.actor, e.text])).toEqual([[bob, 'Bob acknowledged the page']]);
+  });
+
   it('closes only after the fix held 24 hours, and then nothing more happens to it', async () => {
     const { desk, id, clock, records } = await declared();
     await desk.resolve(id, undefined, slack(alice));
