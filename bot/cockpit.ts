@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { Deployer } from '../handlers/deploy';
 import { UnavailableError } from '../handlers/errors';
-import { IncidentDesk } from '../handlers/incident';
+import type { IncidentDesk } from '../handlers/incident';
 import type { AlertGroupDirectory, Clock, CodeHost, DeliveryLog, InfraEngine, OnCallDirectory, Pager } from '../handlers/ports';
 import { MergeDeployer } from '../handlers/merges';
 import { Policy } from '../handlers/policy';
@@ -13,13 +13,13 @@ import type { Config } from './config';
 import { deployFlow } from './flows/deploy';
 import { wireEnvironments } from './flows/environments';
 import { githubFlow } from './flows/github';
-import { incidentMetrics, incidentsFlow } from './flows/incidents';
+import { wireIncidents } from './flows/incidents';
 import { githubHook } from './http/githubHook';
 import { createHttpServer, listen } from './http/server';
 import { fromConfig as githubFromConfig } from './integrations/github';
 import { fromConfig as pulumiFromConfig } from './integrations/pulumi';
-import { fromConfig as discourseFromConfig, ForumOutboxWorker, type OutboxTiming } from './integrations/discourse';
-import { FileMessageTemplateSource, FileRunbookLibrary } from './integrations/runbooks';
+import type { ForumOutboxWorker, OutboxTiming } from './integrations/discourse';
+import { FileRunbookLibrary } from './integrations/runbooks';
 import type { Logger } from './log';
 import { createMetrics, type Metrics } from './metrics';
 import { createSlackFront, type SlackFront } from './slack/app';
@@ -135,47 +135,23 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
   const runbooks = new FileRunbookLibrary(config.runbooks);
 
   // Incidents, and the status forum they are told to customers on.
-  const statusCategory = team.incidents?.statusCategory;
-  if (config.discourse && statusCategory === undefined) deps.log.warn({}, 'DISCOURSE_URL is set but cockpit.yml names no incidents.statusCategory: incidents stay in Slack');
-  const discourse = config.discourse ? discourseFromConfig(config.discourse, { clock }) : undefined;
-  const desk = new IncidentDesk({
+  const incidents = wireIncidents({
     team,
     policy,
-    records: store.incidents,
-    audit: store.audit,
+    store,
     clock,
-    templates: new FileMessageTemplateSource({ dir: config.runbooks.dir }),
+    log: deps.log,
+    metrics: metrics.registry,
+    discourse: config.discourse,
+    runbooksDir: config.runbooks.dir,
+    runbooks,
+    owner: config.replicaId,
+    slack: () => (slack ? { client: slack.app.client, botUserId: config.slack?.botUserId } : undefined),
     onCall: deps.onCall,
     pager: deps.pager,
     alertGroups: deps.alertGroups,
-    ...(discourse && statusCategory !== undefined ? { forum: { categoryId: statusCategory } } : {}),
+    outboxTiming: deps.outboxTiming,
   });
-  const measured = incidentMetrics(metrics.registry, { desk, outbox: store.forumOutbox, clock });
-  const outbox: { worker?: ForumOutboxWorker } = {};
-  const incidents = incidentsFlow({
-    desk,
-    team,
-    clock,
-    log: deps.log,
-    slack: () => (slack ? { client: slack.app.client, botUserId: config.slack?.botUserId } : undefined),
-    runbookUrl: async () => (await runbooks.list()).find((r) => r.name === 'incident-management')?.url,
-    forumUrl: config.discourse?.url,
-    topicOf: (externalId) => store.forumOutbox.knownTopic(externalId),
-    kick: () => outbox.worker?.kick(),
-  });
-  outbox.worker = discourse
-    ? new ForumOutboxWorker({
-        outbox: store.forumOutbox,
-        forum: discourse,
-        clock,
-        log: deps.log.child({ component: 'forum-outbox' }),
-        owner: config.replicaId,
-        leases: store.leases,
-        timing: deps.outboxTiming,
-        onOutcome: measured.countWrite,
-        onDelivered: (entry, result) => incidents.onForumDelivered(entry, result),
-      })
-    : undefined;
   const codeHost = deps.codeHost ?? (config.github ? githubFromConfig(config.github, { log: deps.log }) : undefined);
   const promoter =
     codeHost &&
@@ -302,8 +278,8 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
     core,
     store,
     deployer,
-    incidents: desk,
-    forumOutbox: outbox.worker,
+    incidents: incidents.desk,
+    forumOutbox: incidents.worker,
     scheduler,
     metrics,
     team,
@@ -317,13 +293,13 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
       const port = await listen(server, config.port, host);
       await slack?.start();
       scheduler.start();
-      outbox.worker?.start();
+      incidents.worker?.start();
       deps.log.info({ port, mode: config.slack?.appToken ? 'socket' : 'http' }, 'cockpit listening');
       return port;
     },
     async close() {
       await scheduler.stop();
-      await outbox.worker?.stop();
+      await incidents.worker?.stop();
       await stopOwnOperations();
       await Promise.all([...background]);
       await slack?.stop();

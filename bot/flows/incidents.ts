@@ -3,10 +3,13 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import { z } from 'zod';
 import { InputError } from '../../handlers/errors';
 import type { ForumWrite } from '../../handlers/forum';
-import { type IncidentDesk, type Declaration, type Declared } from '../../handlers/incident';
+import { IncidentDesk, type Declaration, type Declared } from '../../handlers/incident';
 import { incidentChannelName, incidentRef, isMajor, SEVERITIES, severityOf, statusTopicExternalId, type Impact, type IncidentRecord, type Urgency } from '../../handlers/incidentModel';
 import type { RequestMeta } from '../../handlers/policy';
-import type { AlertGroupSummary, Clock, Logger } from '../../handlers/ports';
+import type { AlertGroupDirectory, AlertGroupSummary, AuditLog, Clock, IncidentRecords, Leases, Logger, OnCallDirectory, Pager, RunbookLibrary } from '../../handlers/ports';
+import type { Policy } from '../../handlers/policy';
+import { fromConfig as discourseFromConfig, ForumOutboxWorker, type DiscourseConfig, type OutboxTiming } from '../integrations/discourse';
+import { FileMessageTemplateSource } from '../integrations/runbooks';
 import type { Team } from '../../handlers/team';
 import type { ActionHandler, Conversation, PostedMessage, RequestContext, VerbHandler, VerbHandlers } from '../commands';
 import type { Job } from '../scheduler';
@@ -33,7 +36,7 @@ import { escapeMrkdwn, mention, section, type Reply } from '../slack/blocks/repl
 import { SlackConversation } from '../slack/conversation';
 import { ACTIONS, EVENTS, VIEWS } from '../slack/ids';
 import { SlackIncidentChannels } from '../slack/incidentChannels';
-import type { DeliveryResult, OutboxEntry } from '../store/forumOutbox';
+import type { DeliveryResult, OutboxEntry, SqlForumOutbox } from '../store/forumOutbox';
 
 /**
  * Incidents as people see them in Slack: a channel per incident with its pinned summary kept up to date, each
@@ -373,4 +376,71 @@ export function incidentMetrics(
   });
   const forumWrites = new Counter({ name: 'cockpit_forum_writes_total', help: 'Attempts to deliver a write to the status forum, by kind and outcome.', labelNames: ['kind', 'outcome'] as const, registers: [registry] });
   return { forumWrites, countWrite: (write, outcome) => forumWrites.inc({ kind: write.kind, outcome }) };
+}
+
+export interface WireIncidentsDeps {
+  team: Team;
+  policy: Policy;
+  store: { incidents: IncidentRecords; audit: AuditLog; forumOutbox: SqlForumOutbox; leases: Leases };
+  clock: Clock;
+  log: Logger;
+  metrics: Registry;
+  /** The status forum; absent, incidents stay in Slack. */
+  discourse?: DiscourseConfig;
+  /** The runbooks folder: the message templates, and the incident runbook's page to bookmark. */
+  runbooksDir: string;
+  runbooks: RunbookLibrary;
+  /** This replica's id: on the outbox's claims and lease. */
+  owner: string;
+  slack: IncidentsFlowDeps['slack'];
+  onCall?: OnCallDirectory;
+  pager?: Pager;
+  alertGroups?: AlertGroupDirectory;
+  outboxTiming?: Partial<OutboxTiming>;
+}
+
+/** Everything bot/cockpit.ts needs for incidents: the desk, the verbs and buttons, the jobs, the outbox worker. */
+export function wireIncidents(deps: WireIncidentsDeps): IncidentsFlow & { desk: IncidentDesk; worker?: ForumOutboxWorker } {
+  const statusCategory = deps.team.incidents?.statusCategory;
+  if (deps.discourse && statusCategory === undefined) deps.log.warn({}, 'DISCOURSE_URL is set but cockpit.yml names no incidents.statusCategory: incidents stay in Slack');
+  const discourse = deps.discourse ? discourseFromConfig(deps.discourse, { clock: deps.clock }) : undefined;
+  const desk = new IncidentDesk({
+    team: deps.team,
+    policy: deps.policy,
+    records: deps.store.incidents,
+    audit: deps.store.audit,
+    clock: deps.clock,
+    templates: new FileMessageTemplateSource({ dir: deps.runbooksDir }),
+    ...(deps.onCall ? { onCall: deps.onCall } : {}),
+    ...(deps.pager ? { pager: deps.pager } : {}),
+    ...(deps.alertGroups ? { alertGroups: deps.alertGroups } : {}),
+    ...(discourse && statusCategory !== undefined ? { forum: { categoryId: statusCategory } } : {}),
+  });
+  const measured = incidentMetrics(deps.metrics, { desk, outbox: deps.store.forumOutbox, clock: deps.clock });
+  const outbox: { worker?: ForumOutboxWorker } = {};
+  const flow = incidentsFlow({
+    desk,
+    team: deps.team,
+    clock: deps.clock,
+    log: deps.log,
+    slack: deps.slack,
+    runbookUrl: async () => (await deps.runbooks.list()).find((r) => r.name === 'incident-management')?.url,
+    ...(deps.discourse ? { forumUrl: deps.discourse.url } : {}),
+    topicOf: (externalId) => deps.store.forumOutbox.knownTopic(externalId),
+    kick: () => outbox.worker?.kick(),
+  });
+  if (discourse) {
+    outbox.worker = new ForumOutboxWorker({
+      outbox: deps.store.forumOutbox,
+      forum: discourse,
+      clock: deps.clock,
+      log: deps.log.child({ component: 'forum-outbox' }),
+      owner: deps.owner,
+      leases: deps.store.leases,
+      timing: deps.outboxTiming,
+      onOutcome: measured.countWrite,
+      onDelivered: (entry, result) => flow.onForumDelivered(entry, result),
+    });
+  }
+  return { ...flow, desk, ...(outbox.worker ? { worker: outbox.worker } : {}) };
 }
