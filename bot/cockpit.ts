@@ -1,7 +1,8 @@
 import type { Server } from 'node:http';
 import { Deployer } from '../handlers/deploy';
 import { UnavailableError } from '../handlers/errors';
-import type { Clock, CodeHost, DeliveryLog, InfraEngine, Silencer } from '../handlers/ports';
+import type { IncidentDesk } from '../handlers/incident';
+import type { AlertGroupDirectory, Clock, CodeHost, DeliveryLog, InfraEngine, OnCallDirectory, Pager, Silencer } from '../handlers/ports';
 import { MergeDeployer } from '../handlers/merges';
 import { Policy } from '../handlers/policy';
 import { Promoter } from '../handlers/promote';
@@ -13,11 +14,13 @@ import { deployFlow } from './flows/deploy';
 import { wireEnvironments } from './flows/environments';
 import { githubFlow } from './flows/github';
 import { wireOnCall, type OnCallWiring } from './flows/oncall';
+import { wireIncidents } from './flows/incidents';
 import { githubHook } from './http/githubHook';
 import { createHttpServer, listen } from './http/server';
 import { githubHealth, fromConfig as githubFromConfig } from './integrations/github';
 import { fromConfig as pulumiFromConfig } from './integrations/pulumi';
 import { SlackOutbound } from './integrations/slack/outbound';
+import type { ForumOutboxWorker, OutboxTiming } from './integrations/discourse';
 import { FileRunbookLibrary } from './integrations/runbooks';
 import { fixedHealth } from './health';
 import type { Logger } from './log';
@@ -55,12 +58,21 @@ export interface CockpitDeps {
   pagerTickMs?: number;
   /** Spacing of Slack posts per channel and of edits (Slack's limits by default). */
   slackPacing?: { postIntervalMs?: number; updateIntervalMs?: number };
+  /** Who is on call, the pager and the alert groups (the on-call capability); absent, incidents page nobody. */
+  onCall?: OnCallDirectory;
+  pager?: Pager;
+  alertGroups?: AlertGroupDirectory;
+  /** How the forum outbox retries and polls (tests shorten it). */
+  outboxTiming?: Partial<OutboxTiming>;
 }
 
 export interface Cockpit {
   core: CommandCore;
   store: Store;
   deployer: Deployer;
+  incidents: IncidentDesk;
+  /** Delivers the status forum's writes; absent without Discourse. Started by `listen`. */
+  forumOutbox?: ForumOutboxWorker;
   /** Ephemeral-stack expiry and staging's schedule; started by `listen`, one replica at a time runs each job. */
   scheduler: Scheduler;
   metrics: Metrics;
@@ -123,7 +135,11 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
     audit: store.audit,
     clock,
     owner: config.replicaId,
-    onDeployed: (stack, meta) => environments.keeper.adoptDeployed(stack, meta),
+    onDeployed: async (stack, meta) => {
+      await environments.keeper.adoptDeployed(stack, meta);
+      // The incidents open on the stack say so in their channels: a deploy is the usual cause, or the fix.
+      track(incidents.onStackDeployed(stack, meta).catch((err: unknown) => deps.log.warn({ err, stack }, 'cannot tell the incident channels of a deploy')));
+    },
     onReleased,
   });
   for (const stack of Object.keys(config.alertmanager.tokens.perStack)) {
@@ -131,6 +147,7 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
   }
   // Cockpit's own messages to Slack (pages, alerts, handovers) go through one queue that keeps Slack's limits.
   const outbound = config.slack ? new SlackOutbound(SlackOutbound.client(config.slack.botToken, config.slack.apiUrl), deps.log.child({ component: 'slack-outbound' }), deps.slackPacing) : undefined;
+  const incidentDesk: { current?: IncidentDesk } = {};
   const oncall = wireOnCall({
     team,
     policy,
@@ -148,9 +165,33 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
     tokens: config.alertmanager.tokens,
     calendar: { secret: config.oncall.calendarSecret, publicUrl: config.oncall.publicUrl },
     tickMs: deps.pagerTickMs,
+    // Incidents are wired below; a page about one (source `INC-12`) puts its acknowledgement on the timeline.
+    onPageAcknowledged: async (page, userId, at) => {
+      if (page.source.kind === 'incident') await incidentDesk.current?.acknowledged(page.source.ref, userId, at);
+    },
   });
   const deploys = deployFlow({ deployer, clock, progressIntervalMs: deps.progressIntervalMs });
   const runbooks = new FileRunbookLibrary(config.runbooks);
+
+  // Incidents, and the status forum they are told to customers on.
+  const incidents = wireIncidents({
+    team,
+    policy,
+    store,
+    clock,
+    log: deps.log,
+    metrics: metrics.registry,
+    discourse: config.discourse,
+    runbooksDir: config.runbooks.dir,
+    runbooks,
+    owner: config.replicaId,
+    slack: () => (slack ? { client: slack.client, botUserId: config.slack?.botUserId } : undefined),
+    onCall: deps.onCall ?? oncall.oncall,
+    pager: deps.pager ?? oncall.pager,
+    alertGroups: deps.alertGroups ?? oncall.intake,
+    outboxTiming: deps.outboxTiming,
+  });
+  incidentDesk.current = incidents.desk;
   const codeHost = deps.codeHost ?? (config.github ? githubFromConfig(config.github, { log: deps.log }) : undefined);
   const promoter =
     codeHost &&
@@ -184,6 +225,7 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
   if (github) queuedMerges.drain = github.drain;
   const scheduler = environments.scheduler;
   for (const job of oncall.jobs) scheduler.add(job);
+  for (const job of incidents.jobs) scheduler.add(job);
   if (github) {
     scheduler.add({
       name: 'merges.drain',
@@ -216,6 +258,7 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
         ...deploys.verbs,
         ...environments.verbs,
         ...oncall.verbs,
+        ...incidents.verbs,
         runbook: async (req) => runbookLookupReply(await lookUpRunbook(runbooks, req.name)),
         promote: async (req, ctx) => {
           if (!promoter) throw githubNeeded('Promotion');
@@ -226,7 +269,7 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
           return github.previewVerb(req, ctx);
         },
       },
-      actions: { ...deploys.actions, ...environments.actions, ...oncall.actions },
+      actions: { ...deploys.actions, ...environments.actions, ...oncall.actions, ...incidents.actions },
       home: [(userId) => oncall.home(userId)],
     },
   );
@@ -287,6 +330,8 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
     core,
     store,
     deployer,
+    incidents: incidents.desk,
+    forumOutbox: incidents.worker,
     scheduler,
     metrics,
     team,
@@ -303,12 +348,14 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
       await slack?.start();
       scheduler.start();
       oncall.start();
+      incidents.worker?.start();
       deps.log.info({ port, mode: config.slack?.appToken ? 'socket' : 'http' }, 'cockpit listening');
       return port;
     },
     async close() {
       await scheduler.stop();
       await oncall.stop();
+      await incidents.worker?.stop();
       await stopOwnOperations();
       await Promise.all([...background]);
       await slack?.stop();

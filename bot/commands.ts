@@ -1,4 +1,4 @@
-import type { KnownBlock } from '@slack/types';
+import type { KnownBlock, ModalView } from '@slack/types';
 import { InputError, isCockpitError, NotAvailableYetError } from '../handlers/errors';
 import { describeActor } from '../handlers/policy';
 import type { Actor, AuditLog, Logger } from '../handlers/ports';
@@ -40,6 +40,8 @@ export interface RequestContext {
   conversation?: Conversation;
   /** For a button press: the message that holds the button, which the action may edit in place. */
   sourceMessage?: PostedMessage;
+  /** Opens a modal for the person (Slack only, within 3 s of their command or press); absent elsewhere. */
+  openView?(view: ModalView): Promise<void>;
 }
 
 /** What the core needs beyond the status board's inputs. */

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import type { DiscourseConfig } from './integrations/discourse';
 import type { GitHubConfig } from './integrations/github';
 import type { PulumiConfig } from './integrations/pulumi';
 import { extraNameProblems } from './integrations/pulumi/environment';
@@ -99,6 +100,12 @@ export const envSchema = z
     ONCALL_CALENDAR_SECRET: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
     /** Where people reach Cockpit, for links it hands out (calendar feeds), e.g. https://cockpit.example.com. */
     COCKPIT_PUBLIC_URL: optionalString.pipe(z.url().optional()),
+    /** Discourse: the status forum customers follow; unset keeps incidents in Slack. */
+    DISCOURSE_URL: optionalString.pipe(z.url().optional()),
+    DISCOURSE_API_KEY: optionalString,
+    DISCOURSE_API_USERNAME: optionalString,
+    /** The key's limit; Discourse allows admin keys 60 a minute unless its DISCOURSE_MAX_ADMIN_API_REQS_PER_MINUTE says more. */
+    DISCOURSE_MAX_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).max(6000).default(60),
   })
   .superRefine((env, ctx) => {
     if (env.GITHUB_REPO) {
@@ -109,6 +116,11 @@ export const envSchema = z
           path: ['GITHUB_TOKEN'],
           message: 'GITHUB_REPO needs GITHUB_TOKEN, or a GitHub App: GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY and GITHUB_APP_INSTALLATION_ID',
         });
+      }
+    }
+    if (env.DISCOURSE_URL || env.DISCOURSE_API_KEY || env.DISCOURSE_API_USERNAME) {
+      for (const key of ['DISCOURSE_URL', 'DISCOURSE_API_KEY', 'DISCOURSE_API_USERNAME'] as const) {
+        if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required with the other DISCOURSE_* settings' });
       }
     }
     const slackKeys = ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN'] as const;
@@ -171,6 +183,8 @@ export type Config = {
   github?: GitHubSettings;
   alertmanager: { tokens: { perStack: Record<string, string>; any?: string } };
   oncall: { calendarSecret?: string; publicUrl?: string };
+  /** Absent: nothing is posted to customers. */
+  discourse?: DiscourseConfig;
 };
 
 export type GitHubSettings = GitHubConfig & {
@@ -240,5 +254,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     github: e.GITHUB_REPO ? githubSettings(e, e.GITHUB_REPO) : undefined,
     alertmanager: { tokens: { perStack: e.ALERTMANAGER_WEBHOOK_TOKENS, ...(e.ALERTMANAGER_WEBHOOK_TOKEN ? { any: e.ALERTMANAGER_WEBHOOK_TOKEN } : {}) } },
     oncall: { calendarSecret: e.ONCALL_CALENDAR_SECRET, publicUrl: e.COCKPIT_PUBLIC_URL },
+    discourse:
+      e.DISCOURSE_URL && e.DISCOURSE_API_KEY && e.DISCOURSE_API_USERNAME
+        ? { url: e.DISCOURSE_URL, apiKey: e.DISCOURSE_API_KEY, apiUsername: e.DISCOURSE_API_USERNAME, requestsPerMinute: e.DISCOURSE_MAX_REQUESTS_PER_MINUTE }
+        : undefined,
   };
 }

@@ -167,6 +167,17 @@ export const personSchema = z.strictObject({
   github: githubLogin.optional(),
 });
 
+/** Components customers recognise ("Dashboard", "API"): lower-case names, shown as written. */
+const componentName = z.string().regex(/^[a-z0-9][a-z0-9 _-]{0,40}$/, 'must be a short lower-case name like dashboard or public-api');
+
+/** How incidents are told to customers: the status forum's category and the product's components. */
+export const incidentsSchema = z.strictObject({
+  /** The id of the Discourse category public incidents are posted in (its URL reads /c/<slug>/<id>). */
+  statusCategory: z.number().int().positive().optional(),
+  /** What a declaration may name as affected; offered as choices in the declare form. */
+  components: z.array(componentName).default([]),
+});
+
 export const teamConfigSchema = z
   .strictObject({
     version: z.literal(1),
@@ -180,6 +191,7 @@ export const teamConfigSchema = z
     oncall: oncallSchema.optional(),
     escalation: escalationSchema.optional(),
     alerts: alertsSchema.optional(),
+    incidents: incidentsSchema.optional(),
   })
   .superRefine((cfg, ctx) => {
     checkOnCallSections(cfg, ctx);
@@ -200,6 +212,10 @@ export const teamConfigSchema = z
         ctx.addIssue({ code: 'custom', path: ['stacks', stack, 'availability'], message: `${stack} ends the promotion chain (production): Cockpit never tears it down` });
       }
     }
+    const components = cfg.incidents?.components ?? [];
+    components.forEach((c, i) => {
+      if (components.indexOf(c) !== i) ctx.addIssue({ code: 'custom', path: ['incidents', 'components', i], message: `${c} is listed twice` });
+    });
     const seen = new Set<string>();
     const logins = new Set<string>();
     cfg.people.forEach((p, i) => {

@@ -98,6 +98,8 @@ export interface PagerDeps {
   /** This replica's id, on the notifications it claims. */
   owner?: string;
   newId?: () => string;
+  /** Told when a page is acknowledged, so what it was about (an incident's timeline) records who answered. */
+  onAcknowledged?(page: Page, userId: string, at: Date): Promise<void>;
 }
 
 export interface RaiseRequest {
@@ -209,6 +211,7 @@ export class PagerService implements Pager {
     this.deps.metrics?.acknowledged(levelLabel(page), seconds);
     this.deps.metrics?.outcome(levelLabel(page), 'acknowledged');
     await this.record(meta.requestId, describeActor(meta.actor), 'page.acknowledge', id, { seconds });
+    await this.deps.onAcknowledged?.(moved, meta.actor.id, now).catch((err: unknown) => this.deps.log.warn({ err, pageId: id }, 'could not tell what the page was about that it was acknowledged'));
     return { page: moved, already: false };
   }
 

@@ -1,6 +1,6 @@
 import { describeAvailability, formatInZone, nextTransition, scheduledState } from './availability';
 import { ConflictError, InputError, NotAllowedError, NotFoundError, type CockpitError } from './errors';
-import type { Actor, AuditLog, AuditOutcome, Clock, CommitState, DeployPlan, DeployPlans, IdentitySource, IncidentBoard, IncidentSummary, PullRequestReview, StackLock, StackMerge, StackTarget } from './ports';
+import type { Actor, AuditLog, AuditOutcome, Clock, CommitState, DeployPlan, DeployPlans, IdentitySource, IncidentBoard, IncidentSeverity, IncidentSummary, PullRequestReview, StackLock, StackMerge, StackTarget } from './ports';
 import { displayName, personByGitHubLogin, personById, type Person, type StackSettings, type Team } from './team';
 
 /**
@@ -17,7 +17,7 @@ import { displayName, personByGitHubLogin, personById, type Person, type StackSe
  */
 
 /** What a person (or the scheduler) may ask to do to a stack. */
-export type Act =
+export type StackAct =
   | 'preview' // see what a deploy would do (deploy, --preview, a PR preview asked for)
   | 'deploy' // start a previewed plan: Deploy pressed, or a merge
   | 'approve' // the second person of a stack with approvers
@@ -47,7 +47,21 @@ export type OnCallAct =
 
 export const ONCALL_ACTS: readonly OnCallAct[] = ['page', 'acknowledge', 'escalate', 'resolve', 'silence', 'override', 'swap', 'accept_swap'];
 
-export const ACTS: readonly Act[] = ['preview', 'deploy', 'approve', 'override_freeze', 'cancel_plan', 'cancel_run', 'break_lock', 'up', 'down', 'extend', 'promote', ...ONCALL_ACTS];
+/** What a person may ask to do to an incident (runbooks/incident-management.md, "Roles"). */
+export type IncidentAct =
+  | 'incident_declare'
+  | 'incident_update' // a state change, a customer update, or an internal note
+  | 'incident_assign'
+  | 'incident_severity'
+  | 'incident_publish' // make an internal incident public
+  | 'incident_resolve'
+  | 'incident_close';
+
+export type Act = StackAct | OnCallAct | IncidentAct;
+
+export const STACK_ACTS: readonly StackAct[] = ['preview', 'deploy', 'approve', 'override_freeze', 'cancel_plan', 'cancel_run', 'break_lock', 'up', 'down', 'extend', 'promote'];
+export const INCIDENT_ACTS: readonly IncidentAct[] = ['incident_declare', 'incident_update', 'incident_assign', 'incident_severity', 'incident_publish', 'incident_resolve', 'incident_close'];
+export const ACTS: readonly Act[] = [...STACK_ACTS, ...ONCALL_ACTS, ...INCIDENT_ACTS];
 
 export function isOnCallAct(act: Act): act is OnCallAct {
   return (ONCALL_ACTS as readonly string[]).includes(act);
@@ -105,6 +119,11 @@ export interface OnCallFacts {
 /** The scheduler only brings stacks up and tears them down on their TTL or schedule. */
 const SCHEDULER_ACTS: ReadonlySet<Act> = new Set(['up', 'down']);
 
+/** Roles with authority over any incident (the runbook's "whole team" escalation decides with them). */
+const INCIDENT_AUTHORITY = ['approver'];
+/** L2 (the `sre` role) becomes the commander of every SEV1, so may take command of an incident. */
+const MAY_TAKE_COMMAND = ['approver', 'sre'];
+
 /** How an actor is written in the audit log: who was there, and whom they acted for. */
 export function describeActor(actor: Actor): string {
   switch (actor.via) {
@@ -149,7 +168,7 @@ export type Verdict = { allowed: true } | Refusal;
 const ALLOWED: Verdict = { allowed: true };
 const refuse = (reason: string, hint?: string): Refusal => ({ allowed: false, code: 'NOT_ALLOWED', reason, hint });
 
-const ACT_WORDS: Record<Act, string> = {
+const ACT_WORDS: Record<StackAct, string> = {
   preview: 'preview',
   deploy: 'deploy',
   approve: 'approve deploys of',
@@ -225,7 +244,7 @@ export function judgeOnCall(team: Team, actor: Actor, act: OnCallAct, facts: OnC
  * policy a table can state (test/handlers/policy.test.ts states it). `requestedBy` is the plan's asker, who may
  * always cancel their own plan.
  */
-export function judgeByRole(team: Team, actor: Actor, act: Act, stack: string, opts: { requestedBy?: string; oncall?: OnCallFacts } = {}): Verdict {
+export function judgeByRole(team: Team, actor: Actor, act: StackAct | OnCallAct, stack: string, opts: { requestedBy?: string; oncall?: OnCallFacts } = {}): Verdict {
   if (isOnCallAct(act)) return judgeOnCall(team, actor, act, opts.oncall ?? {});
   const settings = team.stacks[stack];
   if (!settings) return { allowed: false, code: 'INPUT', reason: `No stack "${stack}".`, hint: `Known: ${Object.keys(team.stacks).join(', ')}` };
@@ -270,6 +289,77 @@ export function judgeByRole(team: Team, actor: Actor, act: Act, stack: string, o
     case 'deploy':
     case 'cancel_run':
       return has(settings.deployers) ? ALLOWED : refuse(`You may not deploy ${stack}: it needs the role ${settings.deployers.join(' or ')}.`, 'Roles are set in cockpit.yml.');
+  }
+}
+
+/** What judging an incident act needs to know of the incident and of what the act would do. */
+export interface IncidentFacts {
+  /** `INC-12`, for messages. */
+  ref: string;
+  commander: string;
+  communications?: string;
+  severity: IncidentSeverity;
+  /** The act tells customers something: a post on the status forum. */
+  customerFacing?: boolean;
+  /** The act moves the incident to another state. */
+  changesState?: boolean;
+  /** The act lifts a deploy freeze: resolving a SEV1/SEV2, or lowering one below SEV2. */
+  liftsFreeze?: boolean;
+  /** For `incident_assign`: the role given, and to whom. */
+  role?: 'commander' | 'communications';
+  assignee?: string;
+}
+
+/**
+ * Who may do what to an incident, by identity and role, per the runbook's roles: anyone in the team file may
+ * declare one and add internal notes (nobody is ever blamed for declaring too early); the commander sets the
+ * state, severity and roles, resolves and closes; the commander and the communications role write to
+ * customers; an approver has authority over every incident; an SRE (L2) may take command.
+ *
+ * Trust: a post on the status forum goes by email to every customer watching it and cannot be taken back, and a
+ * freeze lifted lets deploys through; both are refused to a claimed identity (console, CLI), which may still run
+ * the incident inside Slack's record (declare, notes, internal updates, roles, close).
+ */
+export function judgeIncident(team: Team, actor: Actor, act: IncidentAct, facts?: IncidentFacts): Verdict {
+  if (actor.via === 'scheduler') return refuse('The scheduler reminds people about incidents; it never changes one.');
+  const person = personById(team, actor.id);
+  if (!person) return refuse(`${actor.id} is not in the team file, so may not run incidents.`, 'People and their roles are in cockpit.yml.');
+  const claimed = trustOf(actor.via) !== 'verified';
+  if (claimed && facts?.customerFacing) {
+    return refuse(
+      `From the ${actor.via}, you act for ${person.name} on your word alone: posts to customers on the status forum need Slack.`,
+      'Post it from Slack, or add --internal to keep it in Slack.',
+    );
+  }
+  if (claimed && facts?.liftsFreeze) {
+    return refuse(`From the ${actor.via}, you act for ${person.name} on your word alone: lifting ${facts.ref}'s deploy freeze needs Slack.`, 'Do it from Slack, where Slack vouches for who you are.');
+  }
+  if (act === 'incident_declare' || !facts) return ALLOWED;
+  const has = (roles: readonly string[]) => person.roles.some((r) => roles.includes(r));
+  const isCommander = actor.id === facts.commander;
+  const authority = isCommander || has(INCIDENT_AUTHORITY);
+  const commanderName = displayName(team, facts.commander);
+  const onlyCommander = (what: string) => refuse(`Only ${facts.ref}'s commander (${commanderName}) or an approver may ${what}.`, `The commander hands over with /cockpit incident assign ${facts.ref} commander @person.`);
+  switch (act) {
+    case 'incident_update':
+      if (facts.changesState && !authority) return onlyCommander(`change its state`);
+      if (facts.customerFacing && !authority && actor.id !== facts.communications) {
+        return refuse(`Only ${facts.ref}'s commander (${commanderName}), its communications lead or an approver may post customer updates.`, 'Add --internal to note it in the channel only.');
+      }
+      return ALLOWED;
+    case 'incident_publish':
+      return authority || actor.id === facts.communications ? ALLOWED : refuse(`Only ${facts.ref}'s commander (${commanderName}), its communications lead or an approver may tell customers about it.`);
+    case 'incident_assign':
+      if (facts.role === 'commander' && facts.assignee === actor.id && !isCommander) {
+        return has(MAY_TAKE_COMMAND) ? ALLOWED : refuse(`Only an SRE or an approver may take command of ${facts.ref}; ${commanderName} can hand it to you.`);
+      }
+      return authority ? ALLOWED : onlyCommander('assign its roles');
+    case 'incident_severity':
+      return authority ? ALLOWED : onlyCommander('change its severity');
+    case 'incident_resolve':
+      return authority ? ALLOWED : onlyCommander('resolve it');
+    case 'incident_close':
+      return authority ? ALLOWED : onlyCommander('close it');
   }
 }
 
@@ -491,6 +581,11 @@ export class Policy {
         await this.enforce(refuse(`${stack} is frozen by ${describeIncidents(freezing)}: it is not torn down while the incident is open.`, 'Resolve the incident first (its evidence is in that cluster).'), act, stack, meta, { incidents: freezing.map((i) => i.id) });
       }
     }
+  }
+
+  /** An act on an incident (or a declaration, without facts); refusals are audited against the incident. */
+  async mayIncident(act: IncidentAct, meta: RequestMeta, facts?: IncidentFacts): Promise<void> {
+    await this.enforce(judgeIncident(this.deps.team, meta.actor, act, facts), act, facts?.ref ?? 'incident', meta, facts ? { role: facts.role, assignee: facts.assignee } : {});
   }
 
   async mayPromote(stack: string, meta: RequestMeta): Promise<void> {

@@ -1,3 +1,6 @@
+import type { ForumBacklog, ForumWrite } from './forum';
+import type { IncidentRecord, NewTimelineEntry, TimelineEntry } from './incidentModel';
+
 /**
  * Ports: what the domain needs from the outside world. Adapters in bot/ implement them; tests use in-memory
  * fakes that `implements` the same interfaces, so the compiler keeps both honest.
@@ -659,6 +662,48 @@ export interface IncidentSummary {
 export interface IncidentBoard {
   /** Open incidents, newest first; with a stack, only those that affect it. */
   open(stack?: string): Promise<IncidentSummary[]>;
+}
+
+/** What a new incident is declared with; the store gives it its number. */
+export type NewIncidentRecord = Omit<IncidentRecord, 'id' | 'version' | 'updatedAt' | 'openedAt'>;
+
+/** Fields of an incident a change may set; `null` clears an optional one. */
+export type IncidentPatch = Partial<{
+  [K in keyof Omit<IncidentRecord, 'id' | 'version' | 'updatedAt' | 'openedAt' | 'declaredBy'>]: undefined extends IncidentRecord[K] ? IncidentRecord[K] | null : IncidentRecord[K];
+}>;
+
+/** What a change writes besides the record, in the same transaction: its timeline entries and forum writes. */
+export interface IncidentEffects {
+  timeline: NewTimelineEntry[];
+  /** Delivered by the outbox in the order given, after every write already queued for the incident. */
+  forum: ForumWrite[];
+}
+
+/**
+ * Incidents, their timelines and the forum writes their changes make, written together: a change is never
+ * recorded without the post it promised customers, nor the other way round.
+ */
+export interface IncidentRecords extends IncidentBoard {
+  /** Numbers and stores a new incident; `effects` is given the number (posts name it). */
+  declare(incident: NewIncidentRecord, effects: (declared: IncidentRecord) => IncidentEffects): Promise<IncidentRecord>;
+  get(id: number): Promise<IncidentRecord | undefined>;
+  /** The incident whose channel this is. */
+  byChannel(channelId: string): Promise<IncidentRecord | undefined>;
+  /** Applies the change when the incident is still at `version`; undefined when someone changed it first. */
+  change(id: number, version: number, patch: IncidentPatch, effects: IncidentEffects): Promise<IncidentRecord | undefined>;
+  /** Adds to the timeline without changing the incident (a page, a person joining). */
+  note(id: number, entries: NewTimelineEntry[]): Promise<void>;
+  /** Oldest first. */
+  timeline(id: number): Promise<TimelineEntry[]>;
+  /** Newest first: the open ones, or every one declared since `since`; at most `limit` (default 100). */
+  list(query: { open?: boolean; since?: Date; limit?: number }): Promise<IncidentRecord[]>;
+  /**
+   * Marks the channel reminded at `at` unless it was reminded after `since` (the last update, or a whole interval
+   * ago, whichever is later): of two replicas exactly one gets true and posts.
+   */
+  claimReminder(id: number, at: Date, since: Date): Promise<boolean>;
+  /** How far the forum is behind on this incident's writes. */
+  forumBacklog(id: number): Promise<ForumBacklog>;
 }
 
 export type EnvironmentState = 'up' | 'down';

@@ -31,6 +31,14 @@ export interface Person {
   github?: string;
 }
 
+/** How incidents reach customers; absent, incidents stay in Slack. */
+export interface IncidentSettings {
+  /** The status forum's category id; without it nothing is posted to customers. */
+  statusCategory?: number;
+  /** The product's components customers recognise, offered when declaring. */
+  components: string[];
+}
+
 export interface Team {
   stacks: Record<string, StackSettings>;
   channels: { deploys: string; alerts: string; incidents: string };
@@ -41,6 +49,7 @@ export interface Team {
   escalation?: EscalationSettings;
   /** Where alerts go and which page; absent: derived from the stacks (prod's critical alerts page). */
   alerts?: AlertSettings;
+  incidents?: IncidentSettings;
 }
 
 export function personById(team: Team, userId: string): Person | undefined {

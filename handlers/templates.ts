@@ -1,8 +1,9 @@
 import type { MessageTemplateSource } from './ports';
 
 /**
- * Customer-facing messages are Markdown files in runbooks/templates/, so the wording changes without a code
- * change. The code owns only which values each template may use: this registry. A template that names a
+ * Messages Cockpit writes for people to read (to customers, and the review draft) are Markdown files in
+ * runbooks/templates/, so the wording changes without a code change. The code owns only which values each
+ * template may use: this registry. A template that names a
  * placeholder outside its entry is refused (and the runbook lint fails on it before it ships), because a typo
  * there would otherwise reach a customer as literal `{{incident.titel}}`.
  *
@@ -22,17 +23,22 @@ export const TEMPLATES = {
   'incident-opened': {
     postedWhen: '`/cockpit incident open`: the first post of the incident topic in the status category',
     required: ['incident.id', 'incident.title', 'incident.severity', 'incident.status', 'incident.startedAt'],
-    optional: ['incident.stack', 'message', 'nextUpdateBy'],
+    optional: ['incident.stack', 'incident.components', 'message', 'nextUpdateBy'],
   },
   'incident-updated': {
     postedWhen: '`/cockpit incident update`: a reply on the incident topic',
     required: ['incident.id', 'incident.title', 'incident.severity', 'incident.status', 'message'],
-    optional: ['incident.stack', 'nextUpdateBy'],
+    optional: ['incident.stack', 'incident.components', 'nextUpdateBy'],
   },
   'incident-resolved': {
     postedWhen: '`/cockpit incident resolve`: the last customer-facing reply on the incident topic',
     required: ['incident.id', 'incident.title', 'incident.severity', 'incident.startedAt', 'incident.resolvedAt', 'incident.duration'],
-    optional: ['incident.stack', 'message', 'incident.reviewDueBy'],
+    optional: ['incident.stack', 'incident.components', 'message', 'incident.reviewDueBy'],
+  },
+  'incident-review': {
+    postedWhen: '`/cockpit incident resolve`: the draft post-incident review, in the incident channel only (never to customers)',
+    required: ['incident.id', 'incident.title', 'incident.severity', 'incident.startedAt', 'incident.resolvedAt', 'incident.timeToAcknowledge', 'incident.timeToResolve', 'incident.commander', 'timeline', 'deploys'],
+    optional: ['incident.communications', 'incident.stack', 'incident.components', 'incident.customerImpact', 'incident.reviewDueBy', 'message', 'followUps'],
   },
   'ticket-taken': {
     postedWhen: '`/cockpit ticket take`, or `ticket status <topic> taken`: a reply on the ticket topic',

@@ -78,6 +78,8 @@ export interface OnCallFlowDeps {
   calendar: { secret?: string; publicUrl?: string };
   /** How often the pager loop looks for due steps; a due page goes out within about this. */
   tickMs?: number;
+  /** Told when a page is acknowledged (the incidents capability records it on the incident's timeline). */
+  onPageAcknowledged?(page: Page, userId: string, at: Date): Promise<void>;
 }
 
 const meta = (ctx: RequestContext): RequestMeta => ({ actor: ctx.actor, requestId: ctx.requestId });
@@ -157,6 +159,7 @@ export function wireOnCall(deps: OnCallFlowDeps): OnCallWiring {
     metrics: pagerMetrics,
     owner: deps.owner,
     channelFor: async (source) => (source.kind === 'alert' ? (await store.alerts.get(source.ref))?.channel : undefined),
+    ...(deps.onPageAcknowledged ? { onAcknowledged: deps.onPageAcknowledged } : {}),
   });
   const lazyBoard = {
     // Slack is told after the webhook answers: the alert is stored (and paged) by then, which is what must not be lost.

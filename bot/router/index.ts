@@ -1,3 +1,4 @@
+import { INCIDENT_ROLES, type IncidentRole } from '../../handlers/incidentModel';
 import { hasControlCharacters, MAX_INPUT_LENGTH, parseDurationMinutes, parseUserMention, tokenize } from './tokens';
 
 /**
@@ -35,11 +36,18 @@ export type CommandRequest =
   | { verb: 'oncall'; action: 'calendar' }
   | { verb: 'page'; target: PageTarget; message: string }
   | { verb: 'incident'; action: 'list' }
-  | { verb: 'incident'; action: 'open'; severity: Severity; title: string }
-  | { verb: 'incident'; action: 'show'; id: number }
-  | { verb: 'incident'; action: 'update'; id: number; status?: IncidentStatus; message: string }
-  | { verb: 'incident'; action: 'resolve'; id: number; message?: string }
-  | { verb: 'incident'; action: 'close'; id: number }
+  /** `incident open` with nothing after it: the declare form. */
+  | { verb: 'incident'; action: 'form' }
+  | { verb: 'incident'; action: 'open'; severity: Severity; title: string; public?: boolean }
+  // Without an id, the incident is the one whose channel the command was typed in.
+  | { verb: 'incident'; action: 'show'; id?: number }
+  | { verb: 'incident'; action: 'update'; id?: number; status?: IncidentStatus; message: string; internal?: boolean }
+  | { verb: 'incident'; action: 'assign'; id?: number; role: IncidentRole; userId: string }
+  | { verb: 'incident'; action: 'severity'; id?: number; severity: Severity }
+  | { verb: 'incident'; action: 'publish'; id?: number; summary: string }
+  | { verb: 'incident'; action: 'followup'; id?: number; text: string }
+  | { verb: 'incident'; action: 'resolve'; id?: number; message?: string }
+  | { verb: 'incident'; action: 'close'; id?: number }
   | { verb: 'ticket'; action: 'list' }
   | { verb: 'ticket'; action: 'take'; topicId: number }
   | { verb: 'ticket'; action: 'status'; topicId: number; status: TicketStatus; message?: string }
@@ -234,43 +242,99 @@ export const GRAMMARS: Record<Verb, Grammar> = {
   incident: {
     usage: [
       'incident list',
-      'incident open <SEV1-4> <title>',
-      'incident show <id>',
-      'incident update <id> [investigating|identified|monitoring] <message>',
-      'incident resolve <id> [message]',
-      'incident close <id>',
+      'incident open [<SEV1-4> <title> [--public]]',
+      'incident show [id]',
+      'incident update [id] [investigating|identified|monitoring] <message> [--internal]',
+      'incident assign [id] <commander|communications> <@person>',
+      'incident severity [id] <SEV1-4>',
+      'incident publish [id] <public summary>',
+      'incident followup [id] <what should change>',
+      'incident resolve [id] [message]',
+      'incident close [id]',
     ],
-    summary: 'open, update and resolve incidents (mirrored to the status forum)',
+    summary: 'declare, run and resolve incidents (in their channel the id may be left out; mirrored to the status forum)',
     parse(args) {
       const action = (args[0] ?? 'list').toLowerCase();
+      // The id is optional after the action: in an incident's channel, that incident is meant.
+      const withId = (): { id?: number; rest: string[] } => {
+        const token = args[1];
+        if (token !== undefined && /^(?:#|INC-)?\d{1,9}$/i.test(token)) return { id: idArg(token, 'incident'), rest: args.slice(2) };
+        return { rest: args.slice(1) };
+      };
+      const flag = (rest: string[], name: string): { set: boolean; rest: string[] } => ({ set: rest.includes(name), rest: rest.filter((a) => a !== name) });
+      const noOtherFlags = (rest: string[]) => {
+        const unknown = rest.find((a) => /^--[a-z][a-z-]*$/.test(a));
+        if (unknown) throw new ParseFailure(`unknown option ${unknown}`);
+      };
       switch (action) {
         case 'list':
           noExtra(args, 1);
           return { verb: 'incident', action: 'list' };
         case 'open': {
-          const severity = oneOf(args[1], INCIDENT_SEVERITIES, 'severity');
-          const title = args.slice(2).join(' ').trim();
+          if (args.length === 1) return { verb: 'incident', action: 'form' };
+          const { set: isPublic, rest } = flag(args.slice(1), '--public');
+          noOtherFlags(rest);
+          const severity = oneOf(rest[0], INCIDENT_SEVERITIES, 'severity');
+          const title = rest.slice(1).join(' ').trim();
           if (title === '') throw new ParseFailure('give the incident a title');
-          return { verb: 'incident', action: 'open', severity, title };
+          return { verb: 'incident', action: 'open', severity, title, ...(isPublic ? { public: true } : {}) };
         }
-        case 'show':
-          noExtra(args, 2);
-          return { verb: 'incident', action: 'show', id: idArg(args[1], 'incident') };
+        case 'show': {
+          const { id, rest } = withId();
+          if (rest[0] !== undefined && id === undefined) throw new ParseFailure(`"${rest[0]}" is not an incident number`);
+          noExtra(rest, 0);
+          return { verb: 'incident', action: 'show', ...(id !== undefined ? { id } : {}) };
+        }
         case 'update': {
-          const id = idArg(args[1], 'incident');
-          const maybeStatus = INCIDENT_STATUSES.slice(0, 3).find((s) => s === args[2]?.toLowerCase());
-          const message = args.slice(maybeStatus ? 3 : 2).join(' ').trim();
+          const { id, rest: afterId } = withId();
+          const { set: internal, rest } = flag(afterId, '--internal');
+          noOtherFlags(rest);
+          const status = INCIDENT_STATUSES.slice(0, 3).find((s) => s === rest[0]?.toLowerCase());
+          if (!status && (rest[0]?.toLowerCase() === 'resolved' || rest[0]?.toLowerCase() === 'closed')) {
+            throw new ParseFailure(`to ${rest[0].toLowerCase() === 'resolved' ? 'resolve' : 'close'} it, use incident ${rest[0].toLowerCase() === 'resolved' ? 'resolve' : 'close'} <id>`);
+          }
+          const message = rest.slice(status ? 1 : 0).join(' ').trim();
           if (message === '') throw new ParseFailure('what is the update? add a message');
-          return { verb: 'incident', action: 'update', id, status: maybeStatus, message };
+          return { verb: 'incident', action: 'update', ...(id !== undefined ? { id } : {}), ...(status ? { status } : {}), message, ...(internal ? { internal: true } : {}) };
+        }
+        case 'assign': {
+          const { id, rest } = withId();
+          const role = oneOf(rest[0], INCIDENT_ROLES, 'role');
+          const userId = rest[1] === undefined ? undefined : parseUserMention(rest[1]);
+          if (!userId) throw new ParseFailure(`who is ${role}? mention a person`);
+          noExtra(rest, 2);
+          return { verb: 'incident', action: 'assign', ...(id !== undefined ? { id } : {}), role, userId };
+        }
+        case 'severity': {
+          const { id, rest } = withId();
+          const severity = oneOf(rest[0], INCIDENT_SEVERITIES, 'severity');
+          noExtra(rest, 1);
+          return { verb: 'incident', action: 'severity', ...(id !== undefined ? { id } : {}), severity };
+        }
+        case 'publish': {
+          const { id, rest } = withId();
+          const summary = rest.join(' ').trim();
+          if (summary === '') throw new ParseFailure('what do customers read? add the public summary');
+          return { verb: 'incident', action: 'publish', ...(id !== undefined ? { id } : {}), summary };
+        }
+        case 'followup':
+        case 'follow-up': {
+          const { id, rest } = withId();
+          const text = rest.join(' ').trim();
+          if (text === '') throw new ParseFailure('what should change? add the follow-up');
+          return { verb: 'incident', action: 'followup', ...(id !== undefined ? { id } : {}), text };
         }
         case 'resolve': {
-          const id = idArg(args[1], 'incident');
-          const message = args.slice(2).join(' ').trim();
-          return { verb: 'incident', action: 'resolve', id, message: message === '' ? undefined : message };
+          const { id, rest } = withId();
+          const message = rest.join(' ').trim();
+          return { verb: 'incident', action: 'resolve', ...(id !== undefined ? { id } : {}), ...(message === '' ? {} : { message }) };
         }
-        case 'close':
-          noExtra(args, 2);
-          return { verb: 'incident', action: 'close', id: idArg(args[1], 'incident') };
+        case 'close': {
+          const { id, rest } = withId();
+          if (rest[0] !== undefined && id === undefined) throw new ParseFailure(`"${rest[0]}" is not an incident number`);
+          noExtra(rest, 0);
+          return { verb: 'incident', action: 'close', ...(id !== undefined ? { id } : {}) };
+        }
         default:
           throw new ParseFailure(`unknown incident action "${args[0]}"`);
       }

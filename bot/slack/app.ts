@@ -19,10 +19,11 @@ import { boltLogger } from './boltLogger';
 import { isFirstDelivery } from './dedupe';
 import { screenSlackPayload, type GateRules } from './gate';
 import { SlackLink, slackErrorReason } from './health';
-import { EVENTS, SLASH_COMMAND } from './ids';
+import { EVENTS, SLASH_COMMAND, VIEWS } from './ids';
 import { registerActions } from './listeners/actions';
 import { registerCommands } from './listeners/commands';
 import { registerEvents } from './listeners/events';
+import { registerViews } from './listeners/views';
 
 export interface SlackFront {
   app: App;
@@ -130,7 +131,7 @@ export function createSlackFront(config: SlackConfig, deps: SlackFrontDeps): Sla
     now: deps.now ?? Date.now,
   });
 
-  const rules: GateRules = { teamId: config.teamId, appId: config.appId, commands: [SLASH_COMMAND], events: Object.values(EVENTS) };
+  const rules: GateRules = { teamId: config.teamId, appId: config.appId, commands: [SLASH_COMMAND], events: Object.values(EVENTS), views: Object.values(VIEWS) };
   const admit = async (event: ReceiverEvent): Promise<boolean> => {
     const verdict = screenSlackPayload(event.body, rules);
     if (verdict.pass) {
@@ -183,6 +184,7 @@ export function createSlackFront(config: SlackConfig, deps: SlackFrontDeps): Sla
   registerCommands(listenerDeps);
   registerActions(listenerDeps);
   registerEvents(listenerDeps);
+  registerViews(listenerDeps);
 
   return {
     app,

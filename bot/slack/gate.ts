@@ -18,6 +18,8 @@ export interface GateRules {
   commands: readonly string[];
   /** The Events API event types with a listener. */
   events: readonly string[];
+  /** The callback_ids of the modals whose submission has a listener. */
+  views: readonly string[];
 }
 
 export type Verdict =
@@ -96,7 +98,12 @@ export function screenSlackPayload(body: unknown, rules: GateRules): Verdict {
     if (!first.success) return { pass: false, kind, refusal: 'malformed', reason: `block_actions payload: actions.0.${describeIssues(first.error, 3)}` };
     return { pass: true, kind };
   }
-  // Cockpit opens no modals, offers no dynamic options and defines no shortcuts.
+  if (kind === 'view') {
+    const callbackId = (record.view as { callback_id?: unknown }).callback_id;
+    if (record.type === 'view_submission' && typeof callbackId === 'string' && rules.views.includes(callbackId)) return { pass: true, kind };
+    return unhandled(kind, `view ${printable(typeof callbackId === 'string' ? callbackId : '')} has no listener`);
+  }
+  // Cockpit offers no dynamic options and defines no shortcuts.
   return unhandled(kind, `${kind} payloads have no listener`);
 }
 

@@ -7,6 +7,7 @@ export const SLASH_COMMAND = '/cockpit';
 /** Events API event types Cockpit listens to; the app manifest subscribes to the same. */
 export const EVENTS = {
   appHomeOpened: 'app_home_opened',
+  memberJoinedChannel: 'member_joined_channel',
 } as const;
 
 /** Button action_ids. A button's value carries the id of what it acts on (a deploy plan's id). */
@@ -30,4 +31,19 @@ export const ACTIONS = {
   /** On a swap offer, for the person it was offered to; value: the swap id. */
   oncallSwapAccept: 'oncall.swap_accept',
   oncallSwapDecline: 'oncall.swap_decline',
+  /** "I am IC", under a handover of command. Value: the incident's number. */
+  incidentAcceptCommand: 'incident.accept_command',
+} as const;
+
+/**
+ * Modal callback_ids. A submission goes through the core's action table under its callback_id, with the form's
+ * values as JSON, so the rule it reaches is the same one the command reaches.
+ */
+export const VIEWS = {
+  declareIncident: 'incident.declare',
+} as const;
+
+/** Events Cockpit reacts to through the core's action table, like buttons; the value is the event's JSON. */
+export const EVENT_ACTIONS = {
+  memberJoinedChannel: 'event.member_joined_channel',
 } as const;

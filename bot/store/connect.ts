@@ -10,7 +10,7 @@ import {
   type DeployPlans,
   type DrillHistory,
   type Environments,
-  type IncidentBoard,
+  type IncidentRecords,
   type Leases,
   type MergeQueue,
   type Logger,
@@ -25,7 +25,8 @@ import { DELIVERY_PURGE_EVERY, SqlDeliveryLog } from './deliveryLog';
 import { SqlDeployPlans } from './deployPlans';
 import { SqlDrillHistory } from './drillHistory';
 import { SqlEnvironments } from './environments';
-import { SqlIncidentBoard, SqlIncidents } from './incidentBoard';
+import { SqlForumOutbox } from './forumOutbox';
+import { SqlIncidentRecords } from './incidentBoard';
 import { SqlLeases } from './leases';
 import { SqlMergeQueue } from './mergeQueue';
 import { InCodeMigrationProvider, storeMigrations } from './migrations';
@@ -62,9 +63,10 @@ export interface Store {
   leases: Leases;
   plans: DeployPlans;
   drills: DrillHistory;
-  incidents: IncidentBoard;
-  /** Opens incidents and moves their status, until the incident capability owns that. */
-  incidentWriter: SqlIncidents;
+  /** Incidents with their timelines; `open` is the board the deploy freeze reads. */
+  incidents: IncidentRecords;
+  /** Writes to the status forum waiting for the worker, shared by every capability that posts there. */
+  forumOutbox: SqlForumOutbox;
   /** Slack delivery keys, shared by every replica. */
   deliveries: DeliveryLog;
   /** Ephemeral and scheduled stacks: up or down, and when they are torn down. */
@@ -132,8 +134,8 @@ export function createStore(config: StoreConfig, deps: StoreDeps, options: Store
     leases: new SqlLeases(db, deps.clock),
     plans: new SqlDeployPlans(db, deps.clock),
     drills: new SqlDrillHistory(db),
-    incidents: new SqlIncidentBoard(db),
-    incidentWriter: new SqlIncidents(db, deps.clock),
+    incidents: new SqlIncidentRecords(db, deps.clock),
+    forumOutbox: new SqlForumOutbox(db, deps.clock),
     deliveries: new SqlDeliveryLog(db, deps.clock, { purgeEvery: opts.deliveryPurgeEvery, log: deps.log, secrets }),
     environments: new SqlEnvironments(db, deps.clock),
     merges: new SqlMergeQueue(db),

@@ -29,6 +29,9 @@ export interface Database {
   alert_groups: AlertGroupsTable;
   alerts: AlertsTable;
   alert_heartbeats: AlertHeartbeatsTable;
+  incident_timeline: IncidentTimelineTable;
+  forum_outbox: ForumOutboxTable;
+  forum_topics: ForumTopicsTable;
 }
 
 export interface OnCallOverridesTable {
@@ -249,6 +252,70 @@ export interface IncidentsTable {
   opened_by: string;
   resolved_at: string | null;
   closed_at: string | null;
+  // From 0007: NULL only on rows a store older than 0007 wrote and 0007 then filled.
+  started_at: string | null;
+  acknowledged_at: string | null;
+  commander: string | null;
+  communications: string | null;
+  pending_commander: string | null;
+  /** JSON array of component names. */
+  components: Generated<string>;
+  customer_impact: string | null;
+  /** 0 or 1. */
+  is_public: Generated<number>;
+  public_summary: string | null;
+  alert_group_id: string | null;
+  channel_id: string | null;
+  summary_ts: string | null;
+  last_public_update_at: string | null;
+  reminded_at: string | null;
+  forum_status: string | null;
+  version: Generated<number>;
+  updated_at: string | null;
+}
+
+export interface IncidentTimelineTable {
+  /** Insertion order, the tie-breaker among entries of the same millisecond. */
+  id: Generated<number>;
+  incident_id: number;
+  at: string;
+  kind: string;
+  actor: string;
+  text: string;
+  visibility: string;
+  /** JSON object as text. */
+  detail: string;
+}
+
+/** One write to the customers' forum, delivered in `id` order within its `stream`. */
+export interface ForumOutboxTable {
+  id: Generated<number>;
+  stream: string;
+  kind: string;
+  /** JSON of the ForumWrite. */
+  payload: string;
+  marker: string;
+  /** `pending` or `delivered`. */
+  status: string;
+  created_at: string;
+  attempts: Generated<number>;
+  /** 0 or 1. */
+  in_doubt: Generated<number>;
+  first_attempt_at: string | null;
+  next_attempt_at: string;
+  claimed_by: string | null;
+  claimed_until: string | null;
+  last_error: string | null;
+  delivered_at: string | null;
+  /** JSON of what the forum answered (topic and post ids). */
+  result: string | null;
+}
+
+/** Topics Cockpit created, by the external id it created them with. */
+export interface ForumTopicsTable {
+  external_id: string;
+  topic_id: number;
+  created_at: string;
 }
 
 export interface DeliveriesTable {

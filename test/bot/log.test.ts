@@ -11,9 +11,11 @@ describe('logs never carry secrets', () => {
       github: { privateKey: '-----BEGIN RSA PRIVATE KEY-----' },
       pulumi: { passphrase: 'correct horse' },
       store: { password: 'hunter2', databaseUrl: 'postgres://u:p@h/db' },
+      discourse: { apiKey: 'disc0urse-k3y' },
+      request: { headers: { 'Api-Key': 'disc0urse-h3ader' } },
     }, 'config');
     const out = text();
-    for (const secret of ['xoxb-111', 'xoxb-222', 's3cr3t', 'xapp-333', 'Bearer abc', 'deadbeef', 'feed', 'BEGIN RSA', 'correct horse', 'hunter2', 'u:p@h']) {
+    for (const secret of ['xoxb-111', 'xoxb-222', 's3cr3t', 'xapp-333', 'Bearer abc', 'deadbeef', 'feed', 'BEGIN RSA', 'correct horse', 'hunter2', 'u:p@h', 'disc0urse-k3y', 'disc0urse-h3ader']) {
       expect(out).not.toContain(secret);
     }
     expect(out).toContain('[redacted]');

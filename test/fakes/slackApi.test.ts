@@ -220,6 +220,34 @@ describe('valid calls', () => {
   });
 });
 
+describe('incident channels', () => {
+  it('keeps who was invited, what is pinned and bookmarked, as Slack answers them', async () => {
+    const slack = client();
+    const created = await slack.conversations.create({ name: 'inc-20261125-dashboard-fails' });
+    const channel = created.channel!.id!;
+    expect(fake.membersOf(channel)).toEqual([FAKE_WORKSPACE.botUserId]);
+    await slack.conversations.invite({ channel, users: 'U0ALICE001' });
+    await expect(slack.conversations.invite({ channel, users: 'U0ALICE001' })).rejects.toMatchObject({ data: { error: 'already_in_channel' } });
+    await expect(slack.conversations.invite({ channel, users: FAKE_WORKSPACE.botUserId })).rejects.toMatchObject({ data: { error: 'cant_invite_self' } });
+    expect(fake.membersOf(channel)).toEqual([FAKE_WORKSPACE.botUserId, 'U0ALICE001']);
+    await expect(slack.conversations.create({ name: 'inc-20261125-dashboard-fails' })).rejects.toMatchObject({ data: { error: 'name_taken' } });
+
+    const posted = await slack.chat.postMessage({ channel, text: 'summary' });
+    await slack.pins.add({ channel, timestamp: posted.ts! });
+    await expect(slack.pins.add({ channel, timestamp: '1.000001' })).rejects.toMatchObject({ data: { error: 'message_not_found' } });
+    expect(fake.pinsIn(channel)).toEqual([posted.ts]);
+
+    await slack.bookmarks.add({ channel_id: channel, title: 'Runbook', type: 'link', link: 'https://example.com/runbooks/incident-management' });
+    await expect(slack.bookmarks.add({ channel_id: channel, title: 'Runbook', type: 'link', link: 'file:///runbooks/incident-management.md' })).rejects.toMatchObject({ data: { error: 'invalid_link' } });
+    expect(fake.bookmarksIn(channel)).toEqual([{ title: 'Runbook', link: 'https://example.com/runbooks/incident-management' }]);
+  });
+
+  it('checks bookmarks.add, newer than the spec file, against its method reference', async () => {
+    await expect(client().apiCall('bookmarks.add', { channel_id: 'C0000000001', title: 'Runbook', type: 'link' })).rejects.toMatchObject({ data: { error: 'invalid_arguments' } });
+    expect(fake.takeViolations()).toEqual([expect.objectContaining({ kind: 'invalid_arguments', detail: 'bookmarks.add is missing required link' })]);
+  });
+});
+
 describe('scripted responses', () => {
   it('answers with a scripted error, then the default once the script runs out', async () => {
     fake.respondWith('chat.postMessage', { ok: false, error: 'channel_not_found' }, { times: 1 });

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import path from 'node:path';
+import { waitForProbe } from './waitFor';
 
 /**
  * A fake Slack Web API on loopback, reached by the real `@slack/web-api` WebClient through `slackApiUrl`.
@@ -99,15 +100,6 @@ interface MethodContract {
   tokenKind?: 'app';
 }
 
-/**
- * Methods newer than Slack's published OpenAPI file (1.7.0), from Slack's method reference. apps.connections.open
- * hands a Socket Mode client its WebSocket URL; it takes an app-level token with connections:write and no
- * arguments, and answers `not_allowed_token_type` to any other token.
- */
-const METHODS_MISSING_FROM_SPEC: Readonly<Record<string, MethodContract>> = {
-  'apps.connections.open': { verbs: new Set(['POST']), required: [], tokenRequired: true, acceptsJson: false, tokenKind: 'app' },
-};
-
 interface OpenApiOperation {
   parameters?: { name: string; in: string; required?: boolean }[];
   consumes?: string[];
@@ -128,6 +120,18 @@ const REQUIRED_BY_METHOD_REFERENCE: Readonly<Record<string, readonly string[]>> 
   'conversations.invite': ['channel', 'users'],
   'conversations.info': ['channel'],
   'users.info': ['user'],
+};
+
+/**
+ * Methods Slack added after its published OpenAPI file (1.7.0), with the contract their method reference gives
+ * (docs.slack.dev/reference/methods/<name>): checked exactly as the spec's own methods are.
+ */
+const METHODS_AFTER_SPEC: Readonly<Record<string, MethodContract>> = {
+  // Hands a Socket Mode client its WebSocket URL: an app-level token with connections:write, no arguments, and
+  // `not_allowed_token_type` for any other token.
+  'apps.connections.open': { verbs: new Set(['POST']), required: [], tokenRequired: true, acceptsJson: false, tokenKind: 'app' },
+  // Bot scope bookmarks:write; `link` is required for the only type Slack takes, `link`.
+  'bookmarks.add': { verbs: new Set(['POST']), required: ['channel_id', 'title', 'type', 'link'], tokenRequired: true, acceptsJson: true },
 };
 
 /** A message needs something to show: Slack answers `no_text` when all of these are absent. */
@@ -177,7 +181,7 @@ export function loadSlackContract(specPath: string = SLACK_WEB_API_SPEC_PATH): R
     }
     contracts.set(method, { verbs, required: [...required], tokenRequired, acceptsJson });
   }
-  for (const [method, contract] of Object.entries(METHODS_MISSING_FROM_SPEC)) if (!contracts.has(method)) contracts.set(method, contract);
+  for (const [method, contract] of Object.entries(METHODS_AFTER_SPEC)) if (!contracts.has(method)) contracts.set(method, contract);
   return contracts;
 }
 
@@ -216,6 +220,9 @@ export class FakeSlackApi {
   private readonly conversations = new Map<string, Conversation>();
   private readonly users = new Map<string, Record<string, unknown>>();
   private readonly messages = new Map<string, PostedMessage>();
+  private readonly members = new Map<string, Set<string>>();
+  private readonly pins = new Map<string, string[]>();
+  private readonly bookmarks = new Map<string, Array<{ title: string; link: string }>>();
   private readonly changes = new EventEmitter();
   private sequence = 0;
   private closed = false;
@@ -328,6 +335,20 @@ export class FakeSlackApi {
     });
   }
 
+  /** Who is in a channel: the bot that created it and everyone invited since. */
+  membersOf(channel: string): string[] {
+    return [...(this.members.get(channel) ?? [])];
+  }
+
+  /** Timestamps of the messages pinned in a channel, in pin order. */
+  pinsIn(channel: string): string[] {
+    return [...(this.pins.get(channel) ?? [])];
+  }
+
+  bookmarksIn(channel: string): Array<{ title: string; link: string }> {
+    return [...(this.bookmarks.get(channel) ?? [])];
+  }
+
   /** Messages posted (and updated) in a channel, oldest first. */
   messagesIn(channel: string): PostedMessage[] {
     return [...this.messages.values()].filter((message) => message.channel === channel);
@@ -338,38 +359,8 @@ export class FakeSlackApi {
    * an asynchronous post without sleeping. Rejects after `timeoutMs` with what was recorded.
    */
   waitFor<T>(probe: () => T | undefined | null | false, timeoutMs = 2000): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const check = (): void => {
-        let value: T | undefined | null | false;
-        try {
-          value = probe();
-        } catch (error) {
-          cleanup();
-          reject(error instanceof Error ? error : new Error(String(error)));
-          return;
-        }
-        if (!value) return;
-        cleanup();
-        resolve(value);
-      };
-      const onClose = (): void => {
-        cleanup();
-        reject(new Error('fake Slack closed while waiting'));
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        const seen = this.calls.map((call) => call.method).join(', ') || 'no Web API calls';
-        reject(new Error(`waitFor timed out after ${timeoutMs} ms; recorded: ${seen}; ${this.responses.length} response_url post(s)`));
-      }, timeoutMs);
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        this.changes.off('recorded', check);
-        this.changes.off('closed', onClose);
-      };
-      this.changes.on('recorded', check);
-      this.changes.on('closed', onClose);
-      check();
-    });
+    const describe = () => `recorded: ${this.calls.map((call) => call.method).join(', ') || 'no Web API calls'}; ${this.responses.length} response_url post(s)`;
+    return waitForProbe(this.changes, { event: 'recorded', closedEvent: 'closed', timeoutMs, describe }, probe);
   }
 
   /** Forgets calls, responses, scripts, rate limits, seeded data and violations, keeping the server up. */
@@ -384,6 +375,9 @@ export class FakeSlackApi {
     this.conversations.clear();
     this.users.clear();
     this.messages.clear();
+    this.members.clear();
+    this.pins.clear();
+    this.bookmarks.clear();
   }
 
   async close(): Promise<void> {
@@ -636,11 +630,44 @@ export class FakeSlackApi {
           creator: botUserId,
         };
         this.conversations.set(conversation.id, conversation);
+        this.members.set(conversation.id, new Set([botUserId]));
         return { ok: true, channel: this.conversationObject(conversation) };
       }
-      case 'conversations.invite':
+      case 'conversations.invite': {
+        const channel = String(args.channel);
+        const users = String(args.users)
+          .split(',')
+          .map((u) => u.trim())
+          .filter(Boolean);
+        if (users.includes(botUserId)) return { ok: false, error: 'cant_invite_self' };
+        if (users.some((u) => !USER_ID.test(u))) return { ok: false, error: 'user_not_found' };
+        const members = this.members.get(channel) ?? new Set<string>();
+        if (users.every((u) => members.has(u))) return { ok: false, error: 'already_in_channel' };
+        for (const user of users) members.add(user);
+        this.members.set(channel, members);
+        return { ok: true, channel: this.conversationObject(this.conversationFor(channel)) };
+      }
       case 'conversations.info':
         return { ok: true, channel: this.conversationObject(this.conversationFor(String(args.channel))) };
+      case 'pins.add': {
+        const channel = String(args.channel);
+        const ts = stringOrUndefined(args.timestamp);
+        if (!ts || !this.messages.has(`${channel}/${ts}`)) return { ok: false, error: 'message_not_found' };
+        const pinned = this.pins.get(channel) ?? [];
+        if (pinned.includes(ts)) return { ok: false, error: 'already_pinned' };
+        this.pins.set(channel, [...pinned, ts]);
+        return { ok: true };
+      }
+      case 'bookmarks.add': {
+        const channel = String(args.channel_id);
+        if (args.type !== 'link') return { ok: false, error: 'invalid_bookmark_type' };
+        const link = String(args.link);
+        if (!/^https?:\/\//.test(link)) return { ok: false, error: 'invalid_link' };
+        const list = this.bookmarks.get(channel) ?? [];
+        list.push({ title: String(args.title), link });
+        this.bookmarks.set(channel, list);
+        return { ok: true, bookmark: { id: this.nextId('Bk'), channel_id: channel, title: String(args.title), link, type: 'link', date_created: this.epochSeconds() } };
+      }
       case 'users.info':
         return { ok: true, user: this.userObject(String(args.user)) };
       case 'views.open':

@@ -84,6 +84,16 @@ export interface BlockActionOptions extends DeliveryOptions, WorkspaceFields {
   overrides?: Partial<BlockAction>;
 }
 
+export interface ViewSubmissionOptions extends DeliveryOptions, WorkspaceFields {
+  userId: string;
+  userName?: string;
+  /** The modal as Cockpit opened it (from views.open), whose state Slack sends back filled in. */
+  view: { callback_id?: string; private_metadata?: string; blocks?: unknown[]; title?: unknown };
+  /** What the person entered, as Slack's `view.state.values`: block_id → action_id → value. */
+  values: Record<string, Record<string, Record<string, unknown>>>;
+  triggerId?: string;
+}
+
 export type SlackEventFields = { type: string } & Record<string, unknown>;
 
 export interface EventOptions extends DeliveryOptions, WorkspaceFields {
@@ -167,6 +177,41 @@ export function blockActionsPayload(options: Omit<BlockActionOptions, keyof Deli
   } as BlockAction;
 }
 
+/** The `view_submission` payload Slack sends when someone submits a modal. */
+export function viewSubmissionPayload(options: Omit<ViewSubmissionOptions, keyof DeliveryOptions>): Record<string, unknown> {
+  const teamId = options.teamId ?? FAKE_WORKSPACE.teamId;
+  const userName = options.userName ?? options.userId.toLowerCase();
+  return {
+    type: 'view_submission',
+    team: { id: teamId, domain: options.teamDomain ?? FAKE_WORKSPACE.teamDomain },
+    user: { id: options.userId, username: userName, name: userName, team_id: teamId },
+    api_app_id: options.apiAppId ?? FAKE_WORKSPACE.apiAppId,
+    token: options.verificationToken ?? FAKE_WORKSPACE.verificationToken,
+    trigger_id: options.triggerId ?? newTriggerId(),
+    view: {
+      id: `V${randomBytes(5).toString('hex').toUpperCase()}`,
+      team_id: teamId,
+      type: 'modal',
+      blocks: options.view.blocks ?? [],
+      private_metadata: options.view.private_metadata ?? '',
+      callback_id: options.view.callback_id ?? '',
+      state: { values: options.values },
+      hash: `${Math.floor(Date.now() / 1000)}.${randomBytes(4).toString('hex')}`,
+      title: options.view.title ?? { type: 'plain_text', text: 'Form' },
+      clear_on_close: false,
+      notify_on_close: false,
+      root_view_id: null,
+      previous_view_id: null,
+      app_id: options.apiAppId ?? FAKE_WORKSPACE.apiAppId,
+      external_id: '',
+      bot_id: FAKE_WORKSPACE.botId,
+    },
+    response_urls: [],
+    is_enterprise_install: false,
+    enterprise: null,
+  };
+}
+
 /** The Events API envelope (`event_callback`) Slack wraps every event in. */
 export function eventCallbackPayload(options: Omit<EventOptions, keyof DeliveryOptions>): EnvelopedEvent<SlackEventFields> {
   const teamId = options.teamId ?? FAKE_WORKSPACE.teamId;
@@ -204,6 +249,14 @@ export function sendAction(options: BlockActionOptions): Promise<SlackDelivery> 
   const encode = (body: BlockAction): string => formEncode({ payload: JSON.stringify(body) });
   return deliver(options, 'application/x-www-form-urlencoded', encode(payload), () =>
     encode({ ...payload, user: { ...payload.user, id: FORGED_USER_ID } }),
+  );
+}
+
+export function sendViewSubmission(options: ViewSubmissionOptions): Promise<SlackDelivery> {
+  const payload = viewSubmissionPayload(options);
+  const encode = (body: Record<string, unknown>): string => formEncode({ payload: JSON.stringify(body) });
+  return deliver(options, 'application/x-www-form-urlencoded', encode(payload), () =>
+    encode({ ...payload, user: { ...(payload.user as Record<string, unknown>), id: FORGED_USER_ID } }),
   );
 }
 

@@ -1,6 +1,6 @@
 import { openStore, type Store } from '../../bot/store/connect';
 import { ConflictError, InputError, NotAllowedError } from '../../handlers/errors';
-import { ACTS, describeActor, judgeByRole, Policy, trustOf, type Act, type MergeFacts } from '../../handlers/policy';
+import { describeActor, judgeByRole, Policy, STACK_ACTS, trustOf, type MergeFacts, type StackAct } from '../../handlers/policy';
 import type { Actor, DeployPlan, IdentitySource, PullRequestReview } from '../../handlers/ports';
 import type { Team } from '../../handlers/team';
 import { MemoryDeployPlans, MemoryIncidentBoard } from '../fakes/memoryStores';
@@ -25,7 +25,7 @@ function teamOfEveryRoleSet(): Team {
  * on a verified identity; stacks that come and go are brought up and torn down by their deployers or the
  * scheduler; a plan's asker, a deployer or an approver may cancel it.
  */
-function expected(team: Team, act: Act, stack: string, roles: readonly string[], via: IdentitySource, isAsker: boolean): boolean {
+function expected(team: Team, act: StackAct, stack: string, roles: readonly string[], via: IdentitySource, isAsker: boolean): boolean {
   const s = team.stacks[stack]!;
   const comesAndGoes = s.ephemeral || s.availability !== undefined;
   if (via === 'scheduler') return (act === 'up' || act === 'down') && comesAndGoes;
@@ -52,8 +52,8 @@ function expected(team: Team, act: Act, stack: string, roles: readonly string[],
 
 describe('the policy, by role and identity: every act, stack, role set and identity kind', () => {
   const team = teamOfEveryRoleSet();
-  const cases: Array<[Act, string, number, IdentitySource, boolean]> = [];
-  for (const act of ACTS) for (const stack of Object.keys(team.stacks)) for (let mask = 0; mask < 8; mask++) for (const via of SOURCES) for (const asker of [false, true]) cases.push([act, stack, mask, via, asker]);
+  const cases: Array<[StackAct, string, number, IdentitySource, boolean]> = [];
+  for (const act of STACK_ACTS) for (const stack of Object.keys(team.stacks)) for (let mask = 0; mask < 8; mask++) for (const via of SOURCES) for (const asker of [false, true]) cases.push([act, stack, mask, via, asker]);
 
   test(`matches the table in ${cases.length} cases`, () => {
     const wrong: string[] = [];
@@ -68,7 +68,7 @@ describe('the policy, by role and identity: every act, stack, role set and ident
   });
 
   test('someone the team file does not name may do nothing, whatever vouches for them', () => {
-    for (const act of ACTS) for (const via of SOURCES.filter((v) => v !== 'scheduler')) {
+    for (const act of STACK_ACTS) for (const via of SOURCES.filter((v) => v !== 'scheduler')) {
       expect(judgeByRole(team, { id: 'U0NOBODY01', via }, act, 'dev', { requestedBy: 'U0NOBODY01' }).allowed).toBe(false);
     }
   });

@@ -3,13 +3,20 @@ import { unescapeSlackText } from '../../bot/slack/text';
 import { FAKE_WORKSPACE } from '../fakes/slackApi';
 import { blockActionsPayload, eventCallbackPayload, slashCommandPayload } from '../fakes/slackSigned';
 
-const open: GateRules = { commands: ['/cockpit'], events: ['app_home_opened'] };
+const open: GateRules = { commands: ['/cockpit'], events: ['app_home_opened'], views: ['incident.declare'] };
 const pinned: GateRules = { ...open, teamId: FAKE_WORKSPACE.teamId, appId: FAKE_WORKSPACE.apiAppId };
 
 const command = (teamId?: string) => slashCommandPayload({ text: 'help', userId: 'U0ALICE001', channelId: 'C0DEPLOYS01', responseUrl: 'https://hooks.slack.test/x', teamId });
 const press = (overrides = {}) => blockActionsPayload({ actionId: 'deploy.confirm', userId: 'U0ALICE001', channelId: 'C0DEPLOYS01', overrides }) as unknown as Record<string, unknown>;
 
 describe('screenSlackPayload', () => {
+  test('a modal submission passes only for a modal Cockpit opened', () => {
+    const submission = (callbackId: string) => ({ type: 'view_submission', team: { id: 'T1' }, user: { id: 'U0ALICE001' }, view: { id: 'V1', type: 'modal', callback_id: callbackId, state: { values: {} } } });
+    expect(screenSlackPayload(submission('incident.declare'), open)).toEqual({ pass: true, kind: 'view' });
+    expect(screenSlackPayload(submission('someone_elses'), open)).toMatchObject({ pass: false, refusal: 'unhandled' });
+    expect(screenSlackPayload({ ...submission('incident.declare'), type: 'view_closed' }, open)).toMatchObject({ pass: false, refusal: 'unhandled' });
+  });
+
   it('passes what Cockpit has listeners for', () => {
     expect(screenSlackPayload(command(), pinned)).toEqual({ pass: true, kind: 'command' });
     expect(screenSlackPayload(press(), pinned)).toEqual({ pass: true, kind: 'action' });

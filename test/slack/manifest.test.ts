@@ -22,12 +22,13 @@ describe('app.manifest.yml', () => {
     expect(manifest.settings.interactivity).toMatchObject({ is_enabled: true, request_url: expect.stringMatching(/\/slack\/events$/) });
     expect(manifest.settings.event_subscriptions.request_url).toMatch(/\/slack\/events$/);
     expect(manifest.settings.event_subscriptions.bot_events).toContain('app_home_opened');
+    expect(manifest.settings.event_subscriptions.bot_events).toContain('member_joined_channel');
     expect(manifest.features.app_home.home_tab_enabled).toBe(true);
     expect(typeof manifest.settings.socket_mode_enabled).toBe('boolean');
   });
 
   test('asks for the scopes the whole product needs', () => {
-    for (const scope of ['commands', 'chat:write', 'im:write', 'channels:manage', 'groups:write', 'users:read', 'usergroups:write', 'usergroups:read']) {
+    for (const scope of ['commands', 'chat:write', 'im:write', 'channels:manage', 'groups:write', 'users:read', 'usergroups:write', 'usergroups:read', 'pins:write', 'bookmarks:write']) {
       expect(manifest.oauth_config.scopes.bot).toContain(scope);
     }
     expect(new Set(manifest.oauth_config.scopes.bot).size).toBe(manifest.oauth_config.scopes.bot.length);

@@ -5,6 +5,7 @@ import { deploysSchema } from './0002_deploys';
 import { environmentsSchema } from './0003_environments';
 import { policySchema } from './0004_policy';
 import { oncallSchema } from './0006_oncall';
+import { incidentsSchema } from './0007_incidents';
 
 /**
  * Every migration, in order of their names. They live in code, not in a folder the Migrator scans, so the
@@ -18,6 +19,7 @@ export function storeMigrations(dialect: StoreDialect): Record<string, Migration
     '0003_environments': environmentsSchema(dialect),
     '0004_policy': policySchema(dialect),
     '0006_oncall': oncallSchema(dialect),
+    '0007_incidents': incidentsSchema(dialect),
   };
 }
 

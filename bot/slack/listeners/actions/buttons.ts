@@ -23,6 +23,7 @@ export function registerButtons(deps: ListenerDeps): void {
       },
       action.action_id,
     );
+    ctx.openView = async (view) => void (await client.views.open({ trigger_id: body.trigger_id, view }));
     const reply = await deps.core.act(action.action_id, action.value ?? '', ctx);
     if (!reply) return; // the action edited its message itself
     try {

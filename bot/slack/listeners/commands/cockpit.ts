@@ -16,6 +16,7 @@ export function registerCockpitCommand(deps: ListenerDeps): void {
       { channelId: command.channel_id, conversation: new SlackConversation(client, command.channel_id) },
       text.trim().split(/\s+/, 1)[0] || 'help',
     );
+    ctx.openView = async (view) => void (await client.views.open({ trigger_id: command.trigger_id, view }));
     const reply = await deps.core.run(text, ctx);
     if (!reply) return; // answered in the channel already
     try {
