@@ -82,5 +82,6 @@ describe('a start that cannot succeed', () => {
     const run = start({ COCKPIT_CONSOLE_USER: 'U0NOBODY01' });
     expect(run.status).toBe(EXIT_CONFIG);
     expect(run.stderr).toContain('COCKPIT_CONSOLE_USER: U0NOBODY01 is not a person of ./cockpit.yml');
+    expect(start({ PORT: '0' }).stderr).toContain('PORT: is 0 (a random port)');
   });
 });

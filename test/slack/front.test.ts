@@ -114,7 +114,8 @@ describe('Slack front over HTTP', () => {
 describe('Slack front in Socket Mode', () => {
   test('SLACK_APP_TOKEN selects Socket Mode: no /slack/events route, health endpoints still served', async () => {
     const config: Config = {
-      ...loadConfig({ SLACK_BOT_TOKEN: RIG_BOT_TOKEN, SLACK_APP_TOKEN: 'xapp-1-test', SLACK_BOT_ID: 'B1', SLACK_BOT_USER_ID: 'U1', PORT: '0' }),
+      ...loadConfig({ SLACK_BOT_TOKEN: RIG_BOT_TOKEN, SLACK_APP_TOKEN: 'xapp-1-test', SLACK_BOT_ID: 'B1', SLACK_BOT_USER_ID: 'U1' }),
+      port: 0,
       store: { kind: 'sqlite', file: ':memory:' },
     };
     const cockpit = await createCockpit(config, exampleTeam(), { log: memoryLogger().log });

@@ -24,9 +24,9 @@ describe('Slack front in Socket Mode, through SLACK_API_URL', () => {
   beforeAll(async () => {
     api = await startFakeSlackApi({ token: BOT_TOKEN, appToken: APP_TOKEN });
     socket = await FakeSocketMode.start(api);
-    const config = loadConfig({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_APP_TOKEN: APP_TOKEN, SLACK_API_URL: api.url, SLACK_BOT_ID: 'B0FAKEBOT1', SLACK_BOT_USER_ID: 'U0FAKEBOT1', PORT: '0' });
+    const config = loadConfig({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_APP_TOKEN: APP_TOKEN, SLACK_API_URL: api.url, SLACK_BOT_ID: 'B0FAKEBOT1', SLACK_BOT_USER_ID: 'U0FAKEBOT1' });
     // A reconnect waits the ping timeout times the failures in a row: 5 s by default.
-    cockpit = await createCockpit({ ...config, slack: { ...config.slack!, timing: { socketPingTimeoutMs: 1000 } }, store: { kind: 'sqlite', file: ':memory:' } }, exampleTeam(), { log: logger.log });
+    cockpit = await createCockpit({ ...config, port: 0, slack: { ...config.slack!, timing: { socketPingTimeoutMs: 1000 } }, store: { kind: 'sqlite', file: ':memory:' } }, exampleTeam(), { log: logger.log });
   });
   afterEach(() => {
     api.assertNoViolations();
