@@ -13,7 +13,7 @@ const ROOT = join(__dirname, '..');
 const SOURCE_DIRS = ['bot', 'handlers'];
 const SETTINGS = ['tsconfig.json', 'tsconfig.build.json', 'package-lock.json'];
 /** What the launchers require; tsc's incremental build would not write them again if they were deleted. */
-const ENTRIES = ['dist/bot/main.js', 'dist/bot/cli.js'];
+const ENTRIES = ['dist/bot/main.js', 'dist/bot/cli.js', 'dist/bot/demo/main.js'];
 
 function sourceFiles(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {

@@ -19,6 +19,7 @@ function project(): string {
   write('tsconfig.build.json', JSON.stringify({ extends: './tsconfig.json', compilerOptions: { incremental: true, tsBuildInfoFile: 'dist/.tsbuildinfo' }, include: ['bot', 'handlers'] }));
   write('bot/main.ts', "export const main = 'v1';\n");
   write('bot/cli.ts', 'export const cli = 1;\n');
+  write('bot/demo/main.ts', 'export const demo = 1;\n');
   write('handlers/rule.ts', 'export const rule = (n: number): number => n + 1;\n');
   return dir;
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
  */
 const root = join(__dirname, '..', '..');
 
-function loadedAfterBuilding(env: Record<string, string>): { bolt: boolean; octokit: boolean } {
+function loadedAfterBuilding(env: Record<string, string>): { bolt: boolean; octokit: boolean; demo: boolean } {
   const script = `
     const { createCockpit } = require('./bot/cockpit');
     const { loadConfig } = require('./bot/config');
@@ -18,22 +18,23 @@ function loadedAfterBuilding(env: Record<string, string>): { bolt: boolean; octo
     const config = { ...loadConfig(${JSON.stringify(env)}), store: { kind: 'sqlite', file: ':memory:' } };
     createCockpit(config, loadTeamConfig('cockpit.yml'), { log: createLogger({ level: 'silent' }) })
       .then(async (cockpit) => {
-        const found = { bolt: loaded('@slack/bolt'), octokit: loaded('@octokit/rest') || loaded('@octokit/core') };
+        const demo = Object.keys(require.cache).some((k) => k.includes('/bot/demo/'));
+        const found = { bolt: loaded('@slack/bolt'), octokit: loaded('@octokit/rest') || loaded('@octokit/core'), demo };
         await cockpit.close();
         console.log(JSON.stringify(found));
       });
   `;
-  return JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: root, encoding: 'utf8' })) as { bolt: boolean; octokit: boolean };
+  return JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: root, encoding: 'utf8' })) as { bolt: boolean; octokit: boolean; demo: boolean };
 }
 
 describe('what building Cockpit loads', () => {
-  it('the console (no Slack, no GitHub) loads neither Bolt nor Octokit', () => {
-    expect(loadedAfterBuilding({})).toEqual({ bolt: false, octokit: false });
+  it('the console (no Slack, no GitHub) loads neither Bolt nor Octokit, and never the demo adapters', () => {
+    expect(loadedAfterBuilding({})).toEqual({ bolt: false, octokit: false, demo: false });
   });
 
   it('Slack loads Bolt; GitHub loads Octokit', () => {
     const slack = { SLACK_BOT_TOKEN: 'xoxb-load', SLACK_SIGNING_SECRET: 'load-secret', SLACK_BOT_ID: 'B0LOAD', SLACK_BOT_USER_ID: 'U0LOAD' };
-    expect(loadedAfterBuilding(slack).bolt).toBe(true);
+    expect(loadedAfterBuilding(slack)).toMatchObject({ bolt: true, demo: false });
     expect(loadedAfterBuilding({ GITHUB_REPO: 'acme/infra', GITHUB_TOKEN: 'load-token' }).octokit).toBe(true);
   });
 });
