@@ -1,9 +1,12 @@
 import { PassThrough } from 'node:stream';
+import { createCockpit } from '../../bot/cockpit';
 import { CommandCore } from '../../bot/commands';
+import { loadConfig } from '../../bot/config';
 import { renderBlocks, mrkdwnToText } from '../../bot/console/render';
 import { findPerson, runConsole } from '../../bot/console/repl';
 import { actions, button, context, fields, header, section } from '../../bot/slack/blocks/reply';
 import { openStore, type Store } from '../../bot/store/connect';
+import { FakeInfraEngine } from '../fakes/pulumiEngine';
 import { coreDeps, exampleTeam, manualClock, memoryLogger } from '../helpers';
 
 describe('Block Kit rendered as text', () => {
@@ -146,5 +149,48 @@ describe('the console', () => {
     expect(lines.some((l) => l.includes('command refused'))).toBe(true);
     for (const line of lines.filter((l) => l.includes('"command"'))) expect(line.match(/"command":/g)).toHaveLength(1);
     expect(logger.lines().find((l) => l.msg === 'bad command input')).toMatchObject({ command: 'deploy', user: 'U0ALICE001' });
+  });
+
+  test('after "as" another person, a message Alice asked for still says she asked, whoever presses its buttons', async () => {
+    const engine = new FakeInfraEngine();
+    engine.setPreview('prod', { counts: { create: 0, update: 1, replace: 0, delete: 0, same: 9 }, changes: [], steps: 10, revision: 'fedcba9876543210' });
+    const cockpit = await createCockpit({ ...loadConfig({}), store: { kind: 'sqlite', file: ':memory:' } }, team, { log: memoryLogger('warn').log, engine, progressIntervalMs: 0 });
+    try {
+      const input = new PassThrough();
+      const output = new PassThrough();
+      let text = '';
+      output.on('data', (c: Buffer) => (text += c.toString()));
+      const done = runConsole({ core: cockpit.core, team, log: memoryLogger('warn').log, input, output, actorId: 'U0ALICE001', osUser: 'tester', via: 'demo' });
+      const until = async (seen: string) => {
+        for (let waited = 0; !text.includes(seen); waited += 10) {
+          if (waited > 5000) throw new Error(`never saw ${seen} in:\n${text}`);
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      };
+      input.write('deploy prod\n');
+      await until('[1] Deploy prod');
+      input.write('1\n');
+      await until('[1] Approve and deploy');
+      input.write('as U0CAROL001\n');
+      await until('now acting as Carol');
+      input.write('1\n');
+      await until('prod deployed');
+      // The tear-down prompt Alice asked for, pressed by Carol and failing: it was rebuilt as "asked by @Carol".
+      input.write('as alice\n');
+      input.write('down dev\n');
+      await until('[1] Tear down dev');
+      engine.failNextUpdate('dev', new Error('the cluster is unreachable'));
+      input.write('as carol\n');
+      input.write('1\n');
+      await until('did not start');
+      input.end();
+      await done;
+      // Every rendering of Alice's deploy, before and after Carol's press, names Alice as the asker.
+      expect(text).not.toContain('asked by @Carol');
+      expect(text.match(/asked by @Alice/g)?.length).toBeGreaterThanOrEqual(4);
+      expect(text).toContain('asked by @Alice  ·  approved by @Carol');
+    } finally {
+      await cockpit.close();
+    }
   });
 });
