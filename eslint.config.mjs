@@ -27,6 +27,17 @@ export default tseslint.config(
     },
   },
   {
+    // The demo's simulated adapters are chosen by `npm run demo` alone: nothing else may reach them, so they can
+    // never become a fallback.
+    files: ['bot/**/*.ts'],
+    ignores: ['bot/demo/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{ group: ['**/demo', '**/demo/*'], message: 'bot/demo/ is reached only through `npm run demo` (bot/demo/main.ts).' }],
+      }],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.cjs'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },

@@ -11,6 +11,11 @@ module.exports = {
   },
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
   // @octokit/webhooks-methods exports only an `import` condition, which jest's require-based resolver never matches.
-  moduleNameMapper: { '^@octokit/webhooks-methods$': '<rootDir>/node_modules/@octokit/webhooks-methods/dist-node/index.js' },
+  // The composition root loads optional fronts and adapters with `import('./x.js')`, as Node resolves them from
+  // the build; from the sources that path is x.ts.
+  moduleNameMapper: {
+    '^@octokit/webhooks-methods$': '<rootDir>/node_modules/@octokit/webhooks-methods/dist-node/index.js',
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
   testTimeout: 20000,
 };

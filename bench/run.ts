@@ -1,17 +1,25 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { createInterface } from 'node:readline';
+import { join } from 'node:path';
 import { BENCH_SIGNING_SECRET } from './server';
+import { benchStart } from './start';
 
 /**
  * Ack latency of a signed `/cockpit help`, Cockpit beside a bare Bolt app, at a fixed request rate, in the same
  * run (these machines are noisy, so only a same-run comparison means anything). Open-loop: requests go out on
  * schedule whether or not earlier ones were answered, so a slow server cannot slow the load and hide its tail.
  *
- *   npm run bench                       200 req/s, 20 s per app per round, four alternating rounds
+ * Before that, start-up time and idle memory (bench/start.ts): the console's prompt and /readyz, beside a bare Bolt
+ * app's, in the same run.
+ *
+ *   npm run bench                       start-up, then 200 req/s, 20 s per app per round, four alternating rounds
  *   BENCH_RATE=100 BENCH_SECONDS=5 npm run bench
+ *   BENCH_PART=start npm run bench      one part only (start or ack)
  */
+
+const PART = process.env.BENCH_PART ?? 'all';
 
 const RATE = Number(process.env.BENCH_RATE ?? 200);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
@@ -128,6 +136,17 @@ async function measure(kind: Kind): Promise<{ latencies: number[]; errors: numbe
 }
 
 async function main(): Promise<void> {
+  if (PART === 'all' || PART === 'start') {
+    const root = join(__dirname, '..');
+    // Measure starts, not the one compile a fresh checkout does.
+    if (spawnSync(process.execPath, [join(root, 'bin', 'build.js')], { stdio: 'inherit' }).status !== 0) throw new Error('the build failed');
+    await benchStart(root);
+    console.log('');
+  }
+  if (PART === 'all' || PART === 'ack') await benchAck();
+}
+
+async function benchAck(): Promise<void> {
   console.log(`ack latency of a signed /cockpit help: ${RATE} req/s, ${SECONDS} s per app per round, ${ROUNDS} rounds (after ${WARMUP_SECONDS} s warm-up)`);
   const results: Record<Kind, { latencies: number[]; errors: number; roundP99: number[] }> = {
     bare: { latencies: [], errors: 0, roundP99: [] },

@@ -50,13 +50,12 @@ async function main(kind: string): Promise<void> {
       SLACK_API_URL: sinkUrl,
       SLACK_BOT_ID: 'B0BENCH',
       SLACK_BOT_USER_ID: 'U0BENCH',
-      PORT: '0',
       // bench/edges.ts signs GitHub deliveries with this; nothing here calls GitHub.
       ...(process.env.BENCH_WEBHOOK_SECRET ? { GITHUB_REPO: 'bench/infra', GITHUB_TOKEN: 'bench-token', GITHUB_WEBHOOK_SECRET: process.env.BENCH_WEBHOOK_SECRET } : {}),
     });
     // Production logging (info, JSON) into /dev/null: its cost is part of what is measured.
     const log = createLogger({ level: 'info', destination: pino.destination('/dev/null') });
-    const cockpit = await createCockpit({ ...config, store: { kind: 'sqlite', file: ':memory:' } }, loadTeamConfig('cockpit.yml'), { log });
+    const cockpit = await createCockpit({ ...config, port: 0, store: { kind: 'sqlite', file: ':memory:' } }, loadTeamConfig('cockpit.yml'), { log });
     port = await cockpit.listen('127.0.0.1');
   } else {
     throw new Error(`unknown app kind "${kind}" (cockpit or bare)`);

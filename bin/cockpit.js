@@ -1,12 +1,9 @@
 #!/usr/bin/env node
-// `npx cockpit <command>`: runs the built CLI when there is one (the Docker image), else the TypeScript source.
-const { existsSync } = require('node:fs');
-const { join } = require('node:path');
+// `npx cockpit <command>`: the one-shot CLI, as compiled JavaScript (built first when the sources changed).
+const { ensureBuilt } = require('./build');
 
-const built = join(__dirname, '..', 'dist', 'bot', 'cli.js');
-if (existsSync(built)) {
-  require(built);
-} else {
-  require('tsx/cjs');
-  require(join(__dirname, '..', 'bot', 'cli.ts'));
+if (!ensureBuilt()) {
+  process.stderr.write('cockpit: the TypeScript sources do not compile (above); fix them, or run `npm run typecheck`.\n');
+  process.exit(1);
 }
+require('../dist/bot/cli.js');

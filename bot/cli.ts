@@ -1,12 +1,8 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { userInfo } from 'node:os';
-import pino from 'pino';
 import { displayName } from '../handlers/team';
 import { createCockpit } from './cockpit';
 import { renderReply } from './console/render';
-import { createLogger } from './log';
-import { loadOrExit } from './main';
+import { fileLogger, loadOrExit } from './main';
 import { newRequestId } from './requestId';
 
 /**
@@ -16,8 +12,7 @@ import { newRequestId } from './requestId';
  */
 async function cli(argv: string[]): Promise<number> {
   const { config, team } = loadOrExit();
-  mkdirSync(config.dataDir, { recursive: true });
-  const log = createLogger({ level: config.logLevel, destination: pino.destination({ dest: join(config.dataDir, 'cockpit.log'), sync: true }) });
+  const { log } = fileLogger(config);
   const cockpit = await createCockpit({ ...config, slack: undefined }, team, { log });
   try {
     // The CLI acts for a team member, on the word of whoever runs it (the OS user is recorded with it).
@@ -28,7 +23,8 @@ async function cli(argv: string[]): Promise<number> {
       requestId,
       actor: { id: actorId, name: displayName(team, actorId), via: 'cli', as: userInfo().username },
       front: 'cli',
-      log: log.child({ requestId, user: actorId, command: argv[0] ?? 'help' }),
+      // The core adds the command once it has parsed it.
+      log: log.child({ requestId, user: actorId }),
     });
     if (reply) {
       const out = renderReply(reply, (id) => displayName(team, id)).text;

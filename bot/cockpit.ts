@@ -15,17 +15,14 @@ import { wireEnvironments } from './flows/environments';
 import { githubFlow } from './flows/github';
 import { wireOnCall, type OnCallWiring } from './flows/oncall';
 import { wireIncidents } from './flows/incidents';
-import { githubHook } from './http/githubHook';
-import { createHttpServer, listen } from './http/server';
-import { githubHealth, fromConfig as githubFromConfig } from './integrations/github';
-import { fromConfig as pulumiFromConfig } from './integrations/pulumi';
 import { SlackOutbound } from './integrations/slack/outbound';
 import type { ForumOutboxWorker, OutboxTiming } from './integrations/discourse';
 import { FileRunbookLibrary } from './integrations/runbooks';
 import { fixedHealth } from './health';
 import type { Logger } from './log';
 import { createMetrics, type Metrics } from './metrics';
-import { createSlackFront, type SlackFront } from './slack/app';
+import type { listen as listenOn } from './http/server';
+import type { SlackFront } from './slack/app';
 import { promotionReply } from './slack/blocks/promote';
 import { runbookLookupReply } from './slack/blocks/runbook';
 import { SlackConversation } from './slack/conversation';
@@ -36,6 +33,10 @@ import { cockpitVersion } from './version';
 /**
  * Wires Cockpit from its configuration: store, core, and — when Slack is configured — the Slack front and the
  * HTTP server. main.ts, the CLI, the tests and the benchmark all build it here, so they run the same thing.
+ *
+ * Fronts and adapters a configuration does not use are never loaded: Bolt and the HTTP server only with Slack,
+ * Octokit only with GitHub, the Pulumi adapter only when no engine is given. Loading them all cost the console
+ * and every CLI call most of their start-up time and memory.
  */
 
 export interface CockpitDeps {
@@ -95,9 +96,19 @@ export const PLAN_RETENTION_DAYS = 90;
 
 export async function createCockpit(config: Config, team: Team, deps: CockpitDeps): Promise<Cockpit> {
   const clock = deps.clock ?? systemClock;
-  const metrics = deps.metrics ?? createMetrics();
   const store = await openStore(config.store, { clock, log: deps.log });
-  const engine = deps.engine ?? pulumiFromConfig(config.pulumi, { log: deps.log, clock });
+  try {
+    return await wire(config, team, deps, clock, store);
+  } catch (err) {
+    // Nobody gets a Cockpit to close: close the store here, or a failed start leaves its pool (and a test run) hanging.
+    await store.close().catch((closeErr: unknown) => deps.log.error({ err: closeErr }, 'closing the store after a failed start failed'));
+    throw err;
+  }
+}
+
+async function wire(config: Config, team: Team, deps: CockpitDeps, clock: Clock, store: Store): Promise<Cockpit> {
+  const metrics = deps.metrics ?? createMetrics();
+  const engine = deps.engine ?? (await import('./integrations/pulumi/index.js')).fromConfig(config.pulumi, { log: deps.log, clock });
   let slack: SlackFront | undefined;
   const background = new Set<Promise<void>>();
   const track = (work: Promise<void>) => {
@@ -192,7 +203,8 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
     outboxTiming: deps.outboxTiming,
   });
   incidentDesk.current = incidents.desk;
-  const codeHost = deps.codeHost ?? (config.github ? githubFromConfig(config.github, { log: deps.log }) : undefined);
+  const githubAdapter = config.github ? await import('./integrations/github/index.js') : undefined;
+  const codeHost = deps.codeHost ?? (config.github && githubAdapter ? githubAdapter.fromConfig(config.github, { log: deps.log }) : undefined);
   const promoter =
     codeHost &&
     new Promoter({
@@ -247,7 +259,7 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
   const services = {
     // The Slack front is built after the core: asked for when a status is shown.
     Slack: { check: () => (slack ? slack.health.check() : notConfigured('local console').check()) },
-    GitHub: config.github ? githubHealth(config.github, { log: deps.log }) : notConfigured('GITHUB_REPO'),
+    GitHub: config.github && githubAdapter ? githubAdapter.githubHealth(config.github, { log: deps.log }) : notConfigured('GITHUB_REPO'),
   };
   const githubNeeded = (what: string) =>
     new UnavailableError(`${what} needs GitHub, which is not configured.`, 'Set GITHUB_REPO and GITHUB_TOKEN (or a GitHub App: GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY, GITHUB_APP_INSTALLATION_ID).');
@@ -297,7 +309,10 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
   }
 
   let server: Server | undefined;
+  let listen: typeof listenOn | undefined;
   if (config.slack) {
+    const [{ createSlackFront }, http, { githubHook }] = await Promise.all([import('./slack/app.js'), import('./http/server.js'), import('./http/githubHook.js')]);
+    listen = http.listen;
     slack = createSlackFront(config.slack, {
       core,
       log: deps.log,
@@ -305,7 +320,7 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
       // In the store, so a retry that lands on another replica is still recognised.
       deliveries: deps.deliveries ?? store.deliveries,
     });
-    server = createHttpServer({
+    server = http.createHttpServer({
       log: deps.log,
       metrics,
       store: store.probe,
@@ -343,7 +358,7 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
       await oncall.idle();
     },
     async listen(host) {
-      if (!server) throw new Error('no HTTP server: Slack is not configured');
+      if (!server || !listen) throw new Error('no HTTP server: Slack is not configured');
       const port = await listen(server, config.port, host);
       await slack?.start();
       scheduler.start();
@@ -353,18 +368,36 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
       return port;
     },
     async close() {
-      await scheduler.stop();
-      await oncall.stop();
-      await incidents.worker?.stop();
-      await stopOwnOperations();
-      await Promise.all([...background]);
-      await slack?.stop();
-      await outbound?.stop();
-      if (server?.listening) {
-        server.closeAllConnections();
-        await new Promise<void>((resolve) => server!.close(() => resolve()));
-      }
-      await store.close();
+      // Every step runs even when one before it failed: a Slack front that will not stop must not keep the
+      // port and the store open.
+      await everyStep([
+        () => scheduler.stop(),
+        () => oncall.stop(),
+        () => incidents.worker?.stop(),
+        stopOwnOperations,
+        () => Promise.all([...background]),
+        () => slack?.stop(),
+        () => outbound?.stop(),
+        async () => {
+          if (!server?.listening) return;
+          server.closeAllConnections();
+          await new Promise<void>((resolve) => server!.close(() => resolve()));
+        },
+        () => store.close(),
+      ]);
     },
   };
+}
+
+/** Runs the steps in order, each one whatever happened to those before; then throws the first failure. */
+async function everyStep(steps: Array<() => unknown>): Promise<void> {
+  const failures: unknown[] = [];
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (err) {
+      failures.push(err);
+    }
+  }
+  if (failures.length > 0) throw failures[0];
 }

@@ -126,7 +126,7 @@ export class CommandCore {
     const parsed = parseCommand(text, { stacks: this.stacks });
     if (!parsed.ok) {
       this.count('unknown', 'bad_input', ctx);
-      ctx.log.info({ error: parsed.error }, 'bad command input');
+      ctx.log.child({ command: parsed.verb ?? 'unknown' }).info({ error: parsed.error }, 'bad command input');
       return { reply: usageReply(parsed.error, parsed.usage), outcome: 'bad_input' };
     }
     const request = parsed.request;

@@ -30,7 +30,21 @@ export const envSchema = z
     /** The installed workspace and app: requests naming another are refused. Unset: not compared. */
     SLACK_TEAM_ID: optionalString.pipe(z.string().regex(/^T[A-Z0-9]{2,}$/, 'must be a Slack team id (T…)').optional()),
     SLACK_APP_ID: optionalString.pipe(z.string().regex(/^A[A-Z0-9]{2,}$/, 'must be a Slack app id (A…)').optional()),
-    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    /**
+     * Unset: 3000. Empty or 0 is refused: either would have the OS pick a random port, where Slack's requests
+     * and the health checks can never find Cockpit.
+     */
+    PORT: z
+      .string()
+      .optional()
+      .transform((text, ctx) => {
+        if (text === undefined) return 3000;
+        const port = /^\s*\d+\s*$/.test(text) ? Number(text) : Number.NaN;
+        if (Number.isInteger(port) && port >= 1 && port <= 65535) return port;
+        const what = text.trim() === '' ? 'is empty' : port === 0 ? 'is 0 (a random port)' : 'is not a port number';
+        ctx.addIssue({ code: 'custom', message: `${what}: set a port from 1 to 65535, or unset PORT for 3000` });
+        return z.NEVER;
+      }),
     DATABASE_URL: optionalString.pipe(
       z
         .string()

@@ -216,6 +216,18 @@ export const teamConfigSchema = z
     components.forEach((c, i) => {
       if (components.indexOf(c) !== i) ctx.addIssue({ code: 'custom', path: ['incidents', 'components', i], message: `${c} is listed twice` });
     });
+    // A stack whose approver roles nobody holds can never be deployed: say so now, not at the first prod deploy.
+    const held = new Set(cfg.people.flatMap((p) => p.roles));
+    for (const [stack, s] of Object.entries(cfg.stacks)) {
+      const unheld = s.approvers.filter((role) => !held.has(role));
+      if (s.approvers.length > 0 && unheld.length === s.approvers.length) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['stacks', stack, 'approvers'],
+          message: `nobody in people holds ${unheld.length === 1 ? 'the role' : 'any of the roles'} ${unheld.map((r) => `"${r}"`).join(', ')}, so no deploy of ${stack} could ever be approved`,
+        });
+      }
+    }
     const seen = new Set<string>();
     const logins = new Set<string>();
     cfg.people.forEach((p, i) => {

@@ -38,9 +38,10 @@ export function slackTestConfig(apiUrl: string, secrets: { botToken: string; sig
       SLACK_API_URL: apiUrl,
       SLACK_BOT_ID: 'B0COCKPIT1',
       SLACK_BOT_USER_ID: 'U0COCKPIT1',
-      PORT: '0',
       ...env,
     }),
+    // A free port picked by the OS: a test's own choice; the environment may not ask for it (PORT=0 is refused).
+    port: 0,
     store: { kind: 'sqlite', file: ':memory:' },
   };
 }

@@ -1,4 +1,5 @@
 import type { KnownBlock } from '@slack/types';
+import iamcalShortcodes from 'emojibase-data/en/shortcodes/iamcal.json';
 import type { Reply } from '../slack/blocks/reply';
 
 /**
@@ -17,30 +18,29 @@ export interface RenderedReply {
   choices: Choice[];
 }
 
-const EMOJI: Record<string, string> = {
-  warning: '!',
-  no_entry: '⛔',
-  lock: '🔒',
-  x: '✗',
-  white_check_mark: '✓',
-  heavy_check_mark: '✓',
-  red_circle: '●',
-  large_green_circle: '●',
-  mag: '?',
-  electric_plug: '⚡',
-  construction: '🚧',
-  hourglass_flowing_sand: '⏳',
-  rotating_light: '🚨',
-};
+/**
+ * Slack's shortcodes are iamcal's emoji-data names (`:octagonal_sign:`, `:large_green_circle:`), which other
+ * sets name differently; emojibase keeps that exact set. Keyed by codepoints (`1F6D1`, `0023-FE0F-20E3`).
+ */
+const SLACK_EMOJI: ReadonlyMap<string, string> = new Map(
+  Object.entries(iamcalShortcodes as Record<string, string | string[]>).flatMap(([hex, names]) => {
+    const emoji = String.fromCodePoint(...hex.split('-').map((h) => parseInt(h, 16)));
+    return (Array.isArray(names) ? names : [names]).map((name) => [name, emoji] as const);
+  }),
+);
 
-/** Slack mrkdwn → plain text: links as "label (url)", mentions by name, entities unescaped. */
+/** `:name:` as its emoji; a name Slack would not know (a workspace's custom emoji) stays as typed. */
+export function emojify(text: string): string {
+  return text.replace(/:([a-z0-9_+-]+):/g, (m, name: string) => SLACK_EMOJI.get(name) ?? m);
+}
+
+/** Slack mrkdwn → plain text: links as "label (url)", mentions by name, emoji drawn, entities unescaped. */
 export function mrkdwnToText(text: string, nameOf: (userId: string) => string = (id) => id): string {
-  return text
+  return emojify(text)
     .replace(/<@([UW][A-Z0-9]+)(?:\|[^>]*)?>/g, (_m, id: string) => `@${nameOf(id)}`)
     .replace(/<#([CG][A-Z0-9]+)(?:\|([^>]*))?>/g, (_m, id: string, name?: string) => `#${name ?? id}`)
     .replace(/<(https?:\/\/[^|>]+)\|([^>]+)>/g, '$2 ($1)')
     .replace(/<(https?:\/\/[^>]+)>/g, '$1')
-    .replace(/:([a-z0-9_+-]+):/g, (m, name: string) => EMOJI[name] ?? m)
     .replace(/```/g, '')
     .replace(/`([^`\n]+)`/g, '$1')
     .replace(/(^|[\s(])\*([^*\n]+)\*(?=$|[\s).,:;!?])/g, '$1$2')

@@ -1,5 +1,6 @@
+import { closest, distance } from 'fastest-levenshtein';
 import { INCIDENT_ROLES, type IncidentRole } from '../../handlers/incidentModel';
-import { hasControlCharacters, MAX_INPUT_LENGTH, parseDurationMinutes, parseUserMention, tokenize } from './tokens';
+import { hasControlCharacters, MAX_INPUT_LENGTH, normalizeTyped, parseDurationMinutes, parseUserMention, tokenize } from './tokens';
 
 /**
  * One parser for every front: "/cockpit <words>" text → a typed request, or an error with usage text.
@@ -55,7 +56,11 @@ export type CommandRequest =
 
 export type Verb = CommandRequest['verb'];
 
-export type ParseResult = { ok: true; request: CommandRequest } | { ok: false; error: string; usage: string };
+/**
+ * `usage`: the one usage line that fits what was typed (or the few of its verb, or the suggested verb's), never
+ * the whole list; empty when nothing typed resembles a command. `verb`: the command understood, if any.
+ */
+export type ParseResult = { ok: true; request: CommandRequest } | { ok: false; error: string; usage: string; verb?: Verb };
 
 /** What the grammar needs to know about the team: the stacks it may name. */
 export type RouterContext = { stacks: readonly string[] };
@@ -69,7 +74,7 @@ type Grammar = {
 const stackArg = (args: string[], ctx: RouterContext, at = 0): string => {
   const stack = args[at];
   if (stack === undefined) throw new ParseFailure('which stack?');
-  if (!ctx.stacks.includes(stack)) throw new ParseFailure(`unknown stack "${stack}" (known: ${ctx.stacks.join(', ')})`);
+  if (!ctx.stacks.includes(stack)) throw new ParseFailure(`unknown stack "${stack}"${didYouMean(stack, ctx.stacks)} (known: ${ctx.stacks.join(', ')})`);
   return stack;
 };
 
@@ -85,6 +90,24 @@ const noExtra = (args: string[], from: number): void => {
 };
 
 class ParseFailure extends Error {}
+
+/** `: did you mean "status"?` when one candidate is a typo away from `typed`, else nothing. */
+export function didYouMean(typed: string, candidates: readonly string[], quote = true): string {
+  const match = suggestion(typed, candidates);
+  return match === undefined ? '' : `: did you mean ${quote ? `"${match}"` : match}?`;
+}
+
+/** The candidate a typo away from `typed`: at most one edit for short words, a third of the word for longer. */
+function suggestion(typed: string, candidates: readonly string[]): string | undefined {
+  if (candidates.length === 0 || typed === '') return undefined;
+  const word = typed.toLowerCase();
+  const best = closest(word, [...candidates]);
+  return distance(word, best.toLowerCase()) <= Math.max(1, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+function unknownAction(verb: string, token: string | undefined, actions: readonly string[]): ParseFailure {
+  return new ParseFailure(`unknown ${verb} action "${token}"${didYouMean(token ?? '', actions)} (${actions.join(', ')})`);
+}
 
 /** The verbs whose only argument is a stack. */
 type StackOnlyVerb = 'cancel' | 'promote' | 'down' | 'drill';
@@ -103,7 +126,7 @@ function stackOnly<V extends StackOnlyVerb>(verb: V, summary: string): Grammar {
 
 function oneOf<T extends string>(token: string | undefined, allowed: readonly T[], what: string): T {
   const found = allowed.find((a) => a.toLowerCase() === token?.toLowerCase());
-  if (!found) throw new ParseFailure(token === undefined ? `which ${what}? (${allowed.join(', ')})` : `"${token}" is not a ${what} (${allowed.join(', ')})`);
+  if (!found) throw new ParseFailure(token === undefined ? `which ${what}? (${allowed.join(', ')})` : `"${token}" is not a ${what}${didYouMean(token, allowed)} (${allowed.join(', ')})`);
   return found;
 }
 
@@ -115,7 +138,7 @@ export const GRAMMARS: Record<Verb, Grammar> = {
       noExtra(args, 1);
       if (args[0] === undefined) return { verb: 'help' };
       const topic = args[0].toLowerCase();
-      if (!isVerb(topic)) throw new ParseFailure(`no command "${args[0]}"`);
+      if (!isVerb(topic)) throw new ParseFailure(`no command "${args[0]}"${didYouMean(topic, VERBS)}`);
       return { verb: 'help', topic };
     },
   },
@@ -140,7 +163,7 @@ export const GRAMMARS: Record<Verb, Grammar> = {
         else if (arg === '--override-freeze') {
           overrideFreeze = args[++i]?.trim();
           if (!overrideFreeze || overrideFreeze.startsWith('--')) throw new ParseFailure('--override-freeze needs a reason in quotes');
-        } else if (arg.startsWith('--')) throw new ParseFailure(`unknown option ${arg}`);
+        } else if (arg.startsWith('--')) throw new ParseFailure(`unknown option ${arg}${didYouMean(arg, ['--preview', '--override-freeze'], false)}`);
         else rest.push(arg);
       }
       const stack = stackArg(rest, ctx);
@@ -221,7 +244,7 @@ export const GRAMMARS: Record<Verb, Grammar> = {
         noExtra(args, 1);
         return { verb: 'oncall', action: 'calendar' };
       }
-      throw new ParseFailure(`unknown oncall action "${args[0]}"`);
+      throw unknownAction('oncall', args[0], ['who', 'schedule', 'override']);
     },
   },
   page: {
@@ -336,7 +359,7 @@ export const GRAMMARS: Record<Verb, Grammar> = {
           return { verb: 'incident', action: 'close', ...(id !== undefined ? { id } : {}) };
         }
         default:
-          throw new ParseFailure(`unknown incident action "${args[0]}"`);
+          throw unknownAction('incident', args[0], ['list', 'open', 'show', 'update', 'resolve', 'close']);
       }
     },
   },
@@ -359,7 +382,7 @@ export const GRAMMARS: Record<Verb, Grammar> = {
         const message = args.slice(3).join(' ').trim();
         return { verb: 'ticket', action: 'status', topicId, status, message: message === '' ? undefined : message };
       }
-      throw new ParseFailure(`unknown ticket action "${args[0]}"`);
+      throw unknownAction('ticket', args[0], ['list', 'take', 'status']);
     },
   },
   runbook: {
@@ -386,21 +409,34 @@ export function usageText(verb?: Verb): string {
   return verbs.flatMap((v) => GRAMMARS[v].usage.map((u) => `/cockpit ${u}`)).join('\n');
 }
 
+/** The usage lines of `verb` that fit what was typed: the one of its action (`incident update …`), else all of them. */
+function relevantUsage(verb: Verb, args: readonly string[]): string {
+  const lines = GRAMMARS[verb].usage;
+  const action = args[0]?.toLowerCase();
+  const fitting = lines.length > 1 && action !== undefined ? lines.filter((u) => u.split(' ')[1] === action) : [];
+  return (fitting.length > 0 ? fitting : lines).map((u) => `/cockpit ${u}`).join('\n');
+}
+
 export function parseCommand(raw: string, ctx: RouterContext): ParseResult {
-  const fail = (error: string, verb?: Verb): ParseResult => ({ ok: false, error, usage: usageText(verb) });
+  const fail = (error: string, verb?: Verb, usage = verb ? relevantUsage(verb, []) : ''): ParseResult => ({ ok: false, error, usage, ...(verb ? { verb } : {}) });
   if (raw.length > MAX_INPUT_LENGTH) return fail(`the command is too long (${raw.length} characters, at most ${MAX_INPUT_LENGTH})`);
-  if (hasControlCharacters(raw)) return fail('the command contains control or binary characters');
-  const text = raw.trim().replace(/^\/cockpit\b\s*/i, '');
+  // What phones and pastes add (zero-width characters, "—preview" for "--preview") is undone before anything else.
+  const typed = normalizeTyped(raw);
+  if (hasControlCharacters(typed)) return fail('the command contains control or binary characters');
+  const text = typed.trim().replace(/^\/cockpit\b\s*/i, '');
   const tokens = tokenize(text);
   if (tokens === undefined) return fail('a quote is not closed');
   const [first, ...args] = tokens;
   if (first === undefined) return { ok: true, request: { verb: 'help' } };
   const verb = first.toLowerCase();
-  if (!isVerb(verb)) return fail(`unknown command "${first}"`);
+  if (!isVerb(verb)) {
+    const meant = suggestion(verb, VERBS) as Verb | undefined;
+    return fail(`unknown command "${first}"${meant ? `: did you mean "${meant}"?` : ''}`, undefined, meant ? relevantUsage(meant, args) : '');
+  }
   try {
     return { ok: true, request: GRAMMARS[verb].parse(args, ctx) };
   } catch (err) {
-    if (err instanceof ParseFailure) return fail(`${verb}: ${err.message}`, verb);
+    if (err instanceof ParseFailure) return fail(`${verb}: ${err.message}`, verb, relevantUsage(verb, args));
     throw err;
   }
 }

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, type MigrationResultSet, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
-import { Pool } from 'pg';
+import type * as Pg from 'pg';
 import {
   type AuditLog,
   type Clock,
@@ -242,15 +242,20 @@ function sqliteDb(file: string, opts: typeof defaults): Opened {
 
 function postgresDb(url: string, opts: typeof defaults, log: Logger | undefined): Opened {
   const secrets = credentialsIn(url);
-  const pool = new Pool({
-    connectionString: url,
-    max: opts.poolSize,
-    connectionTimeoutMillis: opts.connectTimeoutMs,
-    idleTimeoutMillis: 30_000,
-    application_name: 'cockpit',
-  });
-  // An idle connection dropped by the server (restart, failover) is reported here; unheard, it kills the process.
-  pool.on('error', (err) => log?.warn({ err: redactCredentials(errorMessage(err), secrets) }, 'idle store connection lost'));
+  // pg is loaded when the pool is first needed: the embedded store (the console, every CLI call) never needs it.
+  const pool = async () => {
+    const pg: typeof Pg & { default?: typeof Pg } = await import('pg');
+    const created = new (pg.Pool ?? pg.default!.Pool)({
+      connectionString: url,
+      max: opts.poolSize,
+      connectionTimeoutMillis: opts.connectTimeoutMs,
+      idleTimeoutMillis: 30_000,
+      application_name: 'cockpit',
+    });
+    // An idle connection dropped by the server (restart, failover) is reported here; unheard, it kills the process.
+    created.on('error', (err) => log?.warn({ err: redactCredentials(errorMessage(err), secrets) }, 'idle store connection lost'));
+    return created;
+  };
   return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), secrets, describe: describePostgres(url) };
 }
 

@@ -41,6 +41,14 @@ describe('loadConfig (environment)', () => {
     expect(c.store).toEqual({ kind: 'postgres', url: 'postgres://cockpit:pw@db:5432/cockpit' });
   });
 
+  test('PORT: unset is 3000; empty, 0 or not a number is refused, never a random port', () => {
+    expect(loadConfig({}).port).toBe(3000);
+    expect(loadConfig({ PORT: ' 8080 ' }).port).toBe(8080);
+    expect(() => loadConfig({ PORT: '' })).toThrow('PORT: is empty: set a port from 1 to 65535, or unset PORT for 3000');
+    expect(() => loadConfig({ PORT: '0' })).toThrow('PORT: is 0 (a random port): set a port from 1 to 65535');
+    for (const bad of ['65536', '-1', '3000.5', '0x50', '80 80']) expect(() => loadConfig({ PORT: bad })).toThrow(/PORT: is not a port number/);
+  });
+
   test('Socket Mode needs no signing secret', () => {
     const c = loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' });
     expect(c.slack?.appToken).toBe('xapp-1');
@@ -117,6 +125,16 @@ describe('team config (cockpit.yml)', () => {
     expect(found).toMatch(/stacks.prod.promotesFrom: names unknown stack "preprod"/);
     expect(found).toMatch(/stacks.dev: Unrecognized key: "ephemral"/);
     expect(found).toMatch(/people.1.slack: U0ALICE001 is listed twice/);
+  });
+
+  test('approver roles that nobody holds are refused at their line: prod could never be approved', () => {
+    const text = example.replace('approvers: [approver]', 'approvers: [release-manager]');
+    const line = text.split('\n').findIndex((l) => l.includes('approvers: [release-manager]')) + 1;
+    expect(problems(text)).toEqual([`cockpit.yml:${line}: stacks.prod.approvers: nobody in people holds the role "release-manager", so no deploy of prod could ever be approved`]);
+    // One role that somebody holds is enough.
+    expect(() => parseTeamConfig(example.replace('approvers: [approver]', 'approvers: [release-manager, approver]'))).not.toThrow();
+    // Taking the role away from everyone is the same mistake.
+    expect(problems(example.replace(/roles: \[(.*?), ?approver\]/g, 'roles: [$1]'))[0]).toMatch(/stacks.prod.approvers: nobody in people holds the role "approver"/);
   });
 
   test('YAML syntax errors carry their line', () => {

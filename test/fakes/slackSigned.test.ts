@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { App, LogLevel, type BlockAction, type ButtonAction, type SlashCommand } from '@slack/bolt';
 import { FAKE_WORKSPACE, startFakeSlackApi, type FakeSlackApi } from './slackApi';
+import { Teardown } from '../teardown';
 import {
   formEncode,
   sendAction,
@@ -38,8 +39,10 @@ let app: App;
 let url: string;
 const received: Received[] = [];
 
+const opened = new Teardown();
+
 beforeAll(async () => {
-  fake = await startFakeSlackApi({ token: FAKE_WORKSPACE.botToken });
+  fake = opened.add(await startFakeSlackApi({ token: FAKE_WORKSPACE.botToken }));
   app = new App({
     token: FAKE_WORKSPACE.botToken,
     botId: FAKE_WORKSPACE.botId,
@@ -65,6 +68,7 @@ beforeAll(async () => {
     await say('on it');
   });
   url = slackEventsUrl(await app.start(0));
+  opened.defer(() => app.stop());
 });
 
 afterEach(() => {
@@ -76,10 +80,7 @@ afterEach(() => {
   }
 });
 
-afterAll(async () => {
-  await app.stop();
-  await fake.close();
-});
+afterAll(() => opened.run());
 
 describe('the signature', () => {
   it("reproduces the example in Slack's documentation, field order and encoding included", () => {

@@ -8,6 +8,7 @@ import { FakeInfraEngine } from '../fakes/pulumiEngine';
 import { startFakeSlackApi, type FakeSlackApi } from '../fakes/slackApi';
 import { sendAction, sendSlashCommand } from '../fakes/slackSigned';
 import { exampleTeam, memoryLogger, slackTestConfig } from '../helpers';
+import { Teardown } from '../teardown';
 
 const SIGNING_SECRET = 'deploy-e2e-secret';
 const BOT_TOKEN = 'xoxb-deploy-e2e';
@@ -25,11 +26,12 @@ describe('deploy through signed Slack requests', () => {
   let cockpit: Cockpit;
   let url: string;
   let engine: FakeInfraEngine;
+  const opened = new Teardown();
 
   beforeAll(async () => {
-    fake = await startFakeSlackApi({ token: BOT_TOKEN });
+    fake = opened.add(await startFakeSlackApi({ token: BOT_TOKEN }));
     engine = new FakeInfraEngine();
-    cockpit = await createCockpit(slackTestConfig(fake.url, { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET }), exampleTeam(), { log: memoryLogger('warn').log, engine, progressIntervalMs: 20 });
+    cockpit = opened.add(await createCockpit(slackTestConfig(fake.url, { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET }), exampleTeam(), { log: memoryLogger('warn').log, engine, progressIntervalMs: 20 }));
     url = `http://127.0.0.1:${await cockpit.listen('127.0.0.1')}/slack/events`;
   });
   beforeEach(() => {
@@ -41,10 +43,7 @@ describe('deploy through signed Slack requests', () => {
     fake.assertNoViolations();
     fake.reset();
   });
-  afterAll(async () => {
-    await cockpit.close();
-    await fake.close();
-  });
+  afterAll(() => opened.run());
 
   const command = async (text: string, userId: string) => {
     const responseUrl = fake.responseUrl();
@@ -166,20 +165,23 @@ describe('deploy in the local console', () => {
     let text = '';
     output.on('data', (c: Buffer) => (text += c.toString()));
     const done = runConsole({ core: cockpit.core, team: cockpit.team, log: memoryLogger('warn').log, input, output, actorId: alice, osUser: 'tester' });
-    input.write('deploy dev\n');
-    await waitUntil(() => text.includes('[1] Deploy dev'));
-    expect(text).toContain('Elevated risk');
-    expect(text).toContain('no restore drill has ever passed on this stack');
-    expect(text).toContain('delete Deployment (kubernetes) old-worker');
-    input.write('1\n');
-    await waitUntil(() => text.includes('dev deployed'));
-    // dev is ephemeral: what the deploy brought up now has an expiry, so it cannot be forgotten and left billing.
-    expect(await cockpit.store.environments.get('dev')).toMatchObject({ state: 'up', upBy: alice });
-    input.write('status\n');
-    await waitUntil(() => /dev · branch dev · ephemeral · up, torn down in (4h|3h 59m)/.test(text));
-    input.end();
-    await done;
-    await cockpit.close();
+    try {
+      input.write('deploy dev\n');
+      await waitUntil(() => text.includes('[1] Deploy dev'));
+      expect(text).toContain('Elevated risk');
+      expect(text).toContain('no restore drill has ever passed on this stack');
+      expect(text).toContain('delete Deployment (kubernetes) old-worker');
+      input.write('1\n');
+      await waitUntil(() => text.includes('dev deployed'));
+      // dev is ephemeral: what the deploy brought up now has an expiry, so it cannot be forgotten and left billing.
+      expect(await cockpit.store.environments.get('dev')).toMatchObject({ state: 'up', upBy: alice });
+      input.write('status\n');
+      await waitUntil(() => /dev · branch dev · ephemeral · up, torn down in (4h|3h 59m)/.test(text));
+    } finally {
+      input.end();
+      await done;
+      await cockpit.close();
+    }
   });
 });
 

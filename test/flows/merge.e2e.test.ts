@@ -10,6 +10,7 @@ import { FakeInfraEngine } from '../fakes/pulumiEngine';
 import { startFakeSlackApi, type FakeSlackApi } from '../fakes/slackApi';
 import { sendAction, sendSlashCommand } from '../fakes/slackSigned';
 import { exampleTeam, memoryLogger, slackTestConfig } from '../helpers';
+import { Teardown } from '../teardown';
 import { FAST } from '../integrations/github/setup';
 
 /**
@@ -36,9 +37,11 @@ describe('merges follow the rules a Slack deploy follows', () => {
   let cockpit: Cockpit;
   let base: string;
 
+  const opened = new Teardown();
+
   beforeAll(async () => {
-    github = await FakeGitHub.start({ owner: 'acme', repo: 'infra' });
-    slack = await startFakeSlackApi({ token: BOT_TOKEN });
+    github = opened.add(await FakeGitHub.start({ owner: 'acme', repo: 'infra' }));
+    slack = opened.add(await startFakeSlackApi({ token: BOT_TOKEN }));
     engine = new FakeInfraEngine();
     const config = slackTestConfig(
       slack.url,
@@ -47,7 +50,7 @@ describe('merges follow the rules a Slack deploy follows', () => {
     );
     const log = memoryLogger('warn').log;
     const codeHost = githubFromConfig(config.github!, { log, timing: FAST });
-    cockpit = await createCockpit(config, exampleTeam(), { log, engine, codeHost, progressIntervalMs: 10 });
+    cockpit = opened.add(await createCockpit(config, exampleTeam(), { log, engine, codeHost, progressIntervalMs: 10 }));
     base = `http://127.0.0.1:${await cockpit.listen('127.0.0.1')}`;
     github.commit('master', { message: 'Stack files', files: { 'infra/Pulumi.prod.yaml': 'config: {}\n' } });
     for (const branch of ['staging', 'integration', 'dev']) github.createBranch(branch, 'master');
@@ -57,11 +60,7 @@ describe('merges follow the rules a Slack deploy follows', () => {
     github.assertNoViolations();
     slack.assertNoViolations();
   });
-  afterAll(async () => {
-    await cockpit.close();
-    await slack.close();
-    await github.close();
-  });
+  afterAll(() => opened.run());
 
   /** A PR from a new branch off `from` into `into`, opened by `author`; returns its number and head. */
   function openPr(into: string, author: string, from = into): { number: number; head: string; headSha: string } {

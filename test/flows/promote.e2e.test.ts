@@ -9,6 +9,7 @@ import { startFakeSlackApi, type FakeSlackApi } from '../fakes/slackApi';
 import { sendSlashCommand } from '../fakes/slackSigned';
 import { exampleTeam, memoryLogger, slackTestConfig } from '../helpers';
 import { FAST } from '../integrations/github/setup';
+import { Teardown } from '../teardown';
 
 const SIGNING_SECRET = 'promote-e2e-signing';
 const BOT_TOKEN = 'xoxb-promote-e2e';
@@ -43,10 +44,11 @@ describe('promotion PRs and merge-to-deploy against a fake GitHub', () => {
   let engine: FakeInfraEngine;
   let cockpit: Cockpit;
   let base: string;
+  const opened = new Teardown();
 
   beforeAll(async () => {
-    github = await FakeGitHub.start({ owner: 'acme', repo: 'infra' });
-    slack = await startFakeSlackApi({ token: BOT_TOKEN });
+    github = opened.add(await FakeGitHub.start({ owner: 'acme', repo: 'infra' }));
+    slack = opened.add(await startFakeSlackApi({ token: BOT_TOKEN }));
     engine = new FakeInfraEngine();
     const config = slackTestConfig(
       slack.url,
@@ -56,7 +58,7 @@ describe('promotion PRs and merge-to-deploy against a fake GitHub', () => {
     const log = memoryLogger('warn').log;
     // The real adapter with GitHub's one-second write spacing shrunk, as every GitHub test here does.
     const codeHost = githubFromConfig(config.github!, { log, timing: FAST });
-    cockpit = await createCockpit(config, exampleTeam(), { log, engine, codeHost, progressIntervalMs: 10 });
+    cockpit = opened.add(await createCockpit(config, exampleTeam(), { log, engine, codeHost, progressIntervalMs: 10 }));
     base = `http://127.0.0.1:${await cockpit.listen('127.0.0.1')}`;
 
     github.commit('master', { message: 'Stack files', files: { 'infra/Pulumi.staging.yaml': 'config:\n  cockpit:ingress:\n    replicas: 2\n' } });
@@ -69,11 +71,7 @@ describe('promotion PRs and merge-to-deploy against a fake GitHub', () => {
     github.assertNoViolations();
     slack.assertNoViolations();
   });
-  afterAll(async () => {
-    await cockpit.close();
-    await slack.close();
-    await github.close();
-  });
+  afterAll(() => opened.run());
 
   const promote = async (stack: string, userId = 'U0ALICE001') => {
     const responseUrl = slack.responseUrl();

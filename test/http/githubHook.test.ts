@@ -14,6 +14,7 @@ import { FakeInfraEngine } from '../fakes/pulumiEngine';
 import { startFakeSlackApi, type FakeSlackApi } from '../fakes/slackApi';
 import { exampleTeam, memoryLogger, slackTestConfig } from '../helpers';
 import { FAST } from '../integrations/github/setup';
+import { Teardown } from '../teardown';
 
 /**
  * POST /hooks/github as GitHub sends it: both content types a webhook can be set to, a signature over the body as
@@ -231,10 +232,11 @@ describe('a PR delivery whose commit status GitHub refused (422), redelivered', 
   let base: string;
   let codeHost: ReturnType<typeof githubFromConfig>;
   const hookLog = memoryLogger('warn');
+  const opened = new Teardown();
 
   beforeAll(async () => {
-    github = await FakeGitHub.start({ owner: 'acme', repo: 'infra' });
-    slack = await startFakeSlackApi({ token: 'xoxb-hook-e2e' });
+    github = opened.add(await FakeGitHub.start({ owner: 'acme', repo: 'infra' }));
+    slack = opened.add(await startFakeSlackApi({ token: 'xoxb-hook-e2e' }));
     const config = slackTestConfig(
       slack.url,
       { botToken: 'xoxb-hook-e2e', signingSecret: 'hook-e2e-signing' },
@@ -244,16 +246,12 @@ describe('a PR delivery whose commit status GitHub refused (422), redelivered', 
     codeHost = githubFromConfig(config.github!, { log, timing: FAST });
     const engine = new FakeInfraEngine();
     engine.setPreview('staging', { counts: { create: 1, update: 0, replace: 0, delete: 0, same: 9 }, changes: [], steps: 10 });
-    cockpit = await createCockpit(config, exampleTeam(), { log, engine, codeHost, progressIntervalMs: 10 });
+    cockpit = opened.add(await createCockpit(config, exampleTeam(), { log, engine, codeHost, progressIntervalMs: 10 }));
     base = `http://127.0.0.1:${await cockpit.listen('127.0.0.1')}`;
     github.commit('master', { message: 'Stack files', files: { 'infra/Pulumi.staging.yaml': 'config: {}\n' } });
     for (const branch of ['staging', 'integration']) github.createBranch(branch, 'master');
   });
-  afterAll(async () => {
-    await cockpit.close();
-    await slack.close();
-    await github.close();
-  });
+  afterAll(() => opened.run());
 
   test('is previewed on Redeliver instead of being answered as a duplicate', async () => {
     const headSha = github.commit('integration', { message: 'Raise replicas' });

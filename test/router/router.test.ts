@@ -55,35 +55,59 @@ describe('router: every command the product has', () => {
   });
 });
 
-describe('router: bad input gets a clear error and the usage', () => {
-  test.each<[string, RegExp, string | undefined]>([
-    ['nonsense', /unknown command "nonsense"/, undefined],
-    ['deploy', /deploy: which stack\?/, 'deploy'],
-    ['deploy qa', /unknown stack "qa" \(known: dev, integration, staging, prod\)/, 'deploy'],
-    ['deploy prod --force', /unknown option --force/, 'deploy'],
-    ['deploy prod staging', /unexpected "staging"/, 'deploy'],
-    ['deploy prod --override-freeze', /--override-freeze needs a reason/, 'deploy'],
-    ['deploy prod --override-freeze --preview', /--override-freeze needs a reason/, 'deploy'],
-    ['unlock prod', /say why/, 'unlock'],
-    ['up dev --ttl soon', /--ttl needs a duration/, 'up'],
-    ['up dev --ttl 0m', /--ttl needs a duration/, 'up'],
-    ['page L4 hello', /neither a level/, 'page'],
-    ['page L1', /add a message/, 'page'],
-    ['incident open SEV9 title', /"SEV9" is not a severity/, 'incident'],
-    ['incident open SEV1', /give the incident a title/, 'incident'],
-    ['incident show abc', /"abc" is not an incident number/, 'incident'],
-    ['incident update 3', /add a message/, 'incident'],
-    ['ticket status 3 done', /"done" is not a ticket status/, 'ticket'],
-    ['oncall override bob 2h', /mention a person/, 'oncall'],
-    ['oncall schedule 1000', /days must be/, 'oncall'],
-    ['help nothing', /no command "nothing"/, 'help'],
-    ['status now', /unexpected "now"/, 'status'],
-    ['page L1 "unclosed', /quote is not closed/, undefined],
-  ])('%j', (text, message, verb) => {
+describe('router: bad input gets a clear error and the one usage line that fits', () => {
+  const line = (verb: string, action?: string) =>
+    GRAMMARS[verb as keyof typeof GRAMMARS].usage.filter((u) => action === undefined || u.split(' ')[1] === action).map((u) => `/cockpit ${u}`).join('\n');
+  test.each<[string, RegExp, string]>([
+    ['nonsense', /^unknown command "nonsense"$/, ''],
+    ['deploy', /deploy: which stack\?/, line('deploy')],
+    ['deploy qa', /unknown stack "qa" \(known: dev, integration, staging, prod\)/, line('deploy')],
+    ['deploy prod --force', /unknown option --force$/, line('deploy')],
+    ['deploy prod staging', /unexpected "staging"/, line('deploy')],
+    ['deploy prod --override-freeze', /--override-freeze needs a reason/, line('deploy')],
+    ['deploy prod --override-freeze --preview', /--override-freeze needs a reason/, line('deploy')],
+    ['unlock prod', /say why/, line('unlock')],
+    ['up dev --ttl soon', /--ttl needs a duration/, line('up')],
+    ['up dev --ttl 0m', /--ttl needs a duration/, line('up')],
+    ['page L4 hello', /neither a level/, line('page')],
+    ['page L1', /add a message/, line('page')],
+    ['incident open SEV9 title', /"SEV9" is not a severity/, line('incident', 'open')],
+    ['incident open SEV1', /give the incident a title/, line('incident', 'open')],
+    ['incident show abc', /"abc" is not an incident number/, line('incident', 'show')],
+    ['incident update 3', /add a message/, line('incident', 'update')],
+    ['incident frobnicate 3', /unknown incident action "frobnicate" \(list, open, show, update, resolve, close\)/, line('incident')],
+    ['ticket status 3 done', /"done" is not a ticket status/, line('ticket', 'status')],
+    ['oncall override bob 2h', /mention a person/, line('oncall', 'override')],
+    ['oncall schedule 1000', /days must be/, line('oncall', 'schedule')],
+    ['help nothing', /no command "nothing"$/, line('help')],
+    ['status now', /unexpected "now"/, line('status')],
+    ['page L1 "unclosed', /quote is not closed/, ''],
+  ])('%j', (text, message, usage) => {
     const r = err(text);
     expect(r.error).toMatch(message);
-    expect(r.usage).toBe(usageText(verb as never));
-    expect(r.usage).toContain('/cockpit');
+    expect(r.usage).toBe(usage);
+    // One line, or the few of one verb: never the whole list.
+    expect(r.usage.split('\n').length).toBeLessThanOrEqual(GRAMMARS.incident.usage.length);
+  });
+
+  test.each<[string, RegExp, string]>([
+    ['stauts', /^unknown command "stauts": did you mean "status"\?$/, line('status')],
+    ['deplyo staging', /^unknown command "deplyo": did you mean "deploy"\?$/, line('deploy')],
+    ['Promte staging', /did you mean "promote"\?/, line('promote')],
+    ['deploy stagign', /unknown stack "stagign": did you mean "staging"\? \(known:/, line('deploy')],
+    ['deploy prod --preveiw', /unknown option --preveiw: did you mean --preview\?$/, line('deploy')],
+    ['incident updte 3 looking', /unknown incident action "updte": did you mean "update"\?/, line('incident')],
+    ['ticket status 3 waitng', /"waitng" is not a ticket status: did you mean "waiting"\?/, line('ticket', 'status')],
+    ['help deply', /no command "deply": did you mean "deploy"\?/, line('help')],
+  ])('a typo gets a did-you-mean: %j', (text, message, usage) => {
+    const r = err(text);
+    expect(r.error).toMatch(message);
+    expect(r.usage).toBe(usage);
+  });
+
+  test('nothing close enough, no guess', () => {
+    expect(err('qa').error).toBe('unknown command "qa"');
+    expect(err('deploy moon').error).not.toContain('did you mean');
   });
 
   test('overlong input is refused before parsing', () => {
@@ -105,6 +129,33 @@ describe('router: bad input gets a clear error and the usage', () => {
   test('usage lists every verb', () => {
     const usage = usageText();
     for (const v of VERBS) for (const u of GRAMMARS[v].usage) expect(usage).toContain(`/cockpit ${u}`);
+  });
+});
+
+describe('router: what phones and pastes do to a command', () => {
+  test.each<[string, CommandRequest]>([
+    ['deploy prod —preview', { verb: 'deploy', stack: 'prod', preview: true }], // an em dash: iOS smart punctuation
+    ['deploy prod –preview', { verb: 'deploy', stack: 'prod', preview: true }], // an en dash: macOS
+    ['deploy prod ‐‐preview', { verb: 'deploy', stack: 'prod', preview: true }], // two Unicode hyphens
+    ['up dev —ttl 2h', { verb: 'up', stack: 'dev', ttlMinutes: 120 }],
+    ['deploy staging\u200b', { verb: 'deploy', stack: 'staging', preview: false }], // a zero-width space after the stack
+    ['\uFEFFstatus', { verb: 'status' }], // a byte-order mark from a pasted file
+    ['deploy\u00A0staging', { verb: 'deploy', stack: 'staging', preview: false }], // a no-break space
+    ['deploy sta\u00ADging', { verb: 'deploy', stack: 'staging', preview: false }], // a soft hyphen
+    ['deploy \u200Eprod\u200F', { verb: 'deploy', stack: 'prod', preview: false }], // direction marks
+  ])('%j', (text, expected) => {
+    expect(ok(text)).toEqual(expected);
+  });
+
+  test('free text keeps its dashes, quotes keep what they hold, emoji keep their joiners', () => {
+    expect(ok('deploy prod --override-freeze "fix — see INC-12 —now"')).toMatchObject({ overrideFreeze: 'fix — see INC-12 —now' });
+    expect(ok('page L1 the 2–3 pm window')).toMatchObject({ message: 'the 2–3 pm window' });
+    expect(ok('page L1 👩\u200d💻 needed')).toMatchObject({ message: '👩\u200d💻 needed' });
+    expect(ok('page L1 disk\u200d full')).toMatchObject({ message: 'disk full' });
+  });
+
+  test('an unknown option typed with a dash is still refused, as the option it looks like', () => {
+    expect(err('deploy prod —force').error).toMatch(/unknown option --force/);
   });
 });
 

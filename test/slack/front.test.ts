@@ -77,6 +77,9 @@ describe('Slack front over HTTP', () => {
     await rig.fake.waitFor(() => rig.fake.responsesTo(responseUrl.split('/').pop()!).length > 0);
     const refused = rig.logger.lines().find((l) => l.msg === 'command refused' && l.command === 'drill');
     expect(refused).toMatchObject({ user: 'U0ALICE001', requestId: expect.stringMatching(/^r-/) });
+    // Bound once, by the core that parsed it (the listener bound it too, and every line carried it twice).
+    const raw = rig.logger.text().split('\n').find((l) => l.includes('"command refused"'));
+    expect(raw?.match(/"command":/g)).toHaveLength(1);
     expect(rig.logger.text()).not.toContain(RIG_BOT_TOKEN);
     expect(rig.logger.text()).not.toContain(RIG_SIGNING_SECRET);
   });
@@ -111,7 +114,8 @@ describe('Slack front over HTTP', () => {
 describe('Slack front in Socket Mode', () => {
   test('SLACK_APP_TOKEN selects Socket Mode: no /slack/events route, health endpoints still served', async () => {
     const config: Config = {
-      ...loadConfig({ SLACK_BOT_TOKEN: RIG_BOT_TOKEN, SLACK_APP_TOKEN: 'xapp-1-test', SLACK_BOT_ID: 'B1', SLACK_BOT_USER_ID: 'U1', PORT: '0' }),
+      ...loadConfig({ SLACK_BOT_TOKEN: RIG_BOT_TOKEN, SLACK_APP_TOKEN: 'xapp-1-test', SLACK_BOT_ID: 'B1', SLACK_BOT_USER_ID: 'U1' }),
+      port: 0,
       store: { kind: 'sqlite', file: ':memory:' },
     };
     const cockpit = await createCockpit(config, exampleTeam(), { log: memoryLogger().log });

@@ -4,6 +4,7 @@ import { FAKE_WORKSPACE, startFakeSlackApi, type FakeSlackApi } from '../fakes/s
 import { FakeSocketMode } from '../fakes/slackSocketMode';
 import { blockActionsPayload, eventCallbackPayload, slashCommandPayload } from '../fakes/slackSigned';
 import { exampleTeam, memoryLogger } from '../helpers';
+import { Teardown } from '../teardown';
 
 /**
  * Socket Mode end to end through the configured Web API URL: Bolt's Socket Mode client opens its connection with
@@ -21,22 +22,20 @@ describe('Slack front in Socket Mode, through SLACK_API_URL', () => {
   let base: string;
   const logger = memoryLogger('info');
 
+  const opened = new Teardown();
+
   beforeAll(async () => {
-    api = await startFakeSlackApi({ token: BOT_TOKEN, appToken: APP_TOKEN });
-    socket = await FakeSocketMode.start(api);
-    const config = loadConfig({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_APP_TOKEN: APP_TOKEN, SLACK_API_URL: api.url, SLACK_BOT_ID: 'B0FAKEBOT1', SLACK_BOT_USER_ID: 'U0FAKEBOT1', PORT: '0' });
+    api = opened.add(await startFakeSlackApi({ token: BOT_TOKEN, appToken: APP_TOKEN }));
+    socket = opened.add(await FakeSocketMode.start(api));
+    const config = loadConfig({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_APP_TOKEN: APP_TOKEN, SLACK_API_URL: api.url, SLACK_BOT_ID: 'B0FAKEBOT1', SLACK_BOT_USER_ID: 'U0FAKEBOT1' });
     // A reconnect waits the ping timeout times the failures in a row: 5 s by default.
-    cockpit = await createCockpit({ ...config, slack: { ...config.slack!, timing: { socketPingTimeoutMs: 1000 } }, store: { kind: 'sqlite', file: ':memory:' } }, exampleTeam(), { log: logger.log });
+    cockpit = opened.add(await createCockpit({ ...config, port: 0, slack: { ...config.slack!, timing: { socketPingTimeoutMs: 1000 } }, store: { kind: 'sqlite', file: ':memory:' } }, exampleTeam(), { log: logger.log }));
   });
   afterEach(() => {
     api.assertNoViolations();
     socket.assertNoViolations();
   });
-  afterAll(async () => {
-    await cockpit?.close();
-    await socket?.close();
-    await api?.close();
-  });
+  afterAll(() => opened.run());
 
   const readyz = async () => {
     const res = await fetch(`${base}/readyz`);

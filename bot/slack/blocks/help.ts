@@ -15,11 +15,15 @@ export function helpReply(topic?: Verb): Reply {
   };
 }
 
-/** Bad input: what was wrong, then how to say it. Ephemeral, so nobody else sees the typo. */
+/**
+ * Bad input: what was wrong, the one way to say it (when a command was recognised), and where the rest is.
+ * Ephemeral, so nobody else sees the typo.
+ */
 export function usageReply(error: string, usage: string): Reply {
+  const pointer = '`/cockpit help` lists every command.';
   return {
-    text: `${error}\n${usage}`,
+    text: [error, usage, pointer].filter(Boolean).join('\n'),
     visibility: 'ephemeral',
-    blocks: [section(`:warning: ${escapeMrkdwn(error)}`), section(`Usage:\n\`\`\`${usage}\`\`\``)],
+    blocks: [section(`:warning: ${escapeMrkdwn(error)}`), ...(usage ? [section(`Usage:\n\`\`\`${usage}\`\`\``)] : []), context(pointer)],
   };
 }
