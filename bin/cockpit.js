@@ -6,4 +6,4 @@ if (!ensureBuilt()) {
   process.stderr.write('cockpit: the TypeScript sources do not compile (above); fix them, or run `npm run typecheck`.\n');
   process.exit(1);
 }
-require('../dist/bot/cli.js');
+require('../dist/bot/cli.js').run();
