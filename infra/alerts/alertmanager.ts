@@ -61,6 +61,13 @@ export function buildAlertmanagerConfig(args: AlertmanagerConfigArgs) {
         target_matchers: ['alertname = "KubePodCrashLooping"'],
         equal: ['namespace', 'pod', 'cluster'],
       },
+      // The same certificate close to expiry and about to expire: one alert, the critical one. Their names differ,
+      // so the severity rule above (same alertname) does not cover them.
+      {
+        source_matchers: ['alertname = "CertificateExpiryImminent"'],
+        target_matchers: ['alertname = "CertificateExpiringSoon"'],
+        equal: ['namespace', 'name', 'cluster'],
+      },
       {
         source_matchers: ['alertname =~ "ProductVolumeFillingUp|ProductVolumeAlmostFull"'],
         target_matchers: ['alertname = "KubePersistentVolumeFillingUp"'],

@@ -156,6 +156,18 @@ describeReal('the real Alertmanager, end to end', () => {
     expect(fake.calls.length).toBe(calls);
   }, 40_000);
 
+  test('the inhibit rules hold: an imminent expiry mutes the same certificate’s early warning, not another one’s', async () => {
+    const cert = (alertname: string, name: string, severity: string) => ({ labels: { alertname, severity, cluster: 'cockpit-prod', namespace: 'shop', name }, annotations: { summary: `${name} expires` } });
+    await postAlerts([cert('CertificateExpiryImminent', 'shop-tls', 'critical'), cert('CertificateExpiringSoon', 'shop-tls', 'warning'), cert('CertificateExpiringSoon', 'api-tls', 'warning')]);
+    type AmAlert = { labels: Record<string, string>; status: { state: string; inhibitedBy: string[] } };
+    const soon = await until('Alertmanager to judge the warnings', async () => {
+      const alerts = (await (await fetch(`${amUrl}/api/v2/alerts?filter=alertname%3D%22CertificateExpiringSoon%22`)).json()) as AmAlert[];
+      return alerts.length === 2 && alerts.some((a) => a.status.state === 'suppressed') && alerts;
+    });
+    expect(soon.find((a) => a.labels.name === 'shop-tls')!.status).toMatchObject({ state: 'suppressed', inhibitedBy: [expect.any(String)] });
+    expect(soon.find((a) => a.labels.name === 'api-tls')!.status.state).toBe('active');
+  }, 20_000);
+
   test('the Watchdog arrives as the cluster’s heartbeat, not as a message', async () => {
     await postAlerts([{ labels: { alertname: 'Watchdog', severity: 'none', cluster: 'cockpit-prod' }, annotations: { summary: 'always firing' } }]);
     await until('the heartbeat', async () => (await cockpit.store.heartbeats.list()).find((h) => h.stack === 'prod'));
