@@ -28,9 +28,10 @@ export type Act =
   | 'up'
   | 'down'
   | 'extend'
-  | 'promote';
+  | 'promote'
+  | 'drill'; // restore a backup into scratch namespaces, check the data, measure RTO/RPO
 
-export const ACTS: readonly Act[] = ['preview', 'deploy', 'approve', 'override_freeze', 'cancel_plan', 'cancel_run', 'break_lock', 'up', 'down', 'extend', 'promote'];
+export const ACTS: readonly Act[] = ['preview', 'deploy', 'approve', 'override_freeze', 'cancel_plan', 'cancel_run', 'break_lock', 'up', 'down', 'extend', 'promote', 'drill'];
 
 export type Trust = 'verified' | 'claimed' | 'system';
 
@@ -51,8 +52,11 @@ export function trustOf(source: IdentitySource): Trust {
 /** Acts a second pair of eyes exists for: a claimed identity never does them. */
 const NEEDS_VERIFIED: ReadonlySet<Act> = new Set(['approve', 'override_freeze', 'break_lock']);
 
-/** The scheduler only brings stacks up and tears them down on their TTL or schedule. */
-const SCHEDULER_ACTS: ReadonlySet<Act> = new Set(['up', 'down']);
+/**
+ * The scheduler brings stacks up and tears them down on their TTL or schedule, and runs the drills nobody asks
+ * for: the weekly one and the promotion PR's gate (trigger `schedule` or `gate`, see Policy.mayDrill).
+ */
+const SCHEDULER_ACTS: ReadonlySet<Act> = new Set(['up', 'down', 'drill']);
 
 /** How an actor is written in the audit log: who was there, and whom they acted for. */
 export function describeActor(actor: Actor): string {
@@ -105,6 +109,7 @@ const ACT_WORDS: Record<Act, string> = {
   down: 'tear down',
   extend: 'extend',
   promote: 'promote into',
+  drill: 'run a restore drill on',
 };
 
 /**
@@ -116,8 +121,8 @@ export function judgeByRole(team: Team, actor: Actor, act: Act, stack: string, o
   const settings = team.stacks[stack];
   if (!settings) return { allowed: false, code: 'INPUT', reason: `No stack "${stack}".`, hint: `Known: ${Object.keys(team.stacks).join(', ')}` };
   if (actor.via === 'scheduler') {
-    if (!SCHEDULER_ACTS.has(act)) return refuse(`The scheduler may only bring stacks up and tear them down, not ${act.replace('_', ' ')}.`);
-    if (kindOf(settings) === 'permanent') return refuse(`${stack} is permanent: the scheduler never brings it up or tears it down.`);
+    if (!SCHEDULER_ACTS.has(act)) return refuse(`The scheduler may only bring stacks up, tear them down and run drills, not ${act.replace('_', ' ')}.`);
+    if (act !== 'drill' && kindOf(settings) === 'permanent') return refuse(`${stack} is permanent: the scheduler never brings it up or tears it down.`);
     return ALLOWED;
   }
   const person = personById(team, actor.id);
@@ -152,6 +157,10 @@ export function judgeByRole(team: Team, actor: Actor, act: Act, stack: string, o
       return has(settings.deployers) ? ALLOWED : refuse(`You may not bring ${stack} up or down: it needs the role ${settings.deployers.join(' or ')}.`, 'Roles are set in cockpit.yml.');
     case 'promote':
       return has(settings.deployers) ? ALLOWED : refuse(`You may not promote into ${stack}: it needs the role ${settings.deployers.join(' or ')}.`, 'Roles are set in cockpit.yml.');
+    case 'drill':
+      // A drill holds the stack's lock and writes a marker into its datastore: the stack's deployers' call. A
+      // claimed identity may run one: nobody vouches for its result but Cockpit's own measurement.
+      return has(settings.deployers) ? ALLOWED : refuse(`You may not run a restore drill on ${stack}: it needs the role ${settings.deployers.join(' or ')}.`, 'Roles are set in cockpit.yml.');
     case 'preview':
     case 'deploy':
     case 'cancel_run':
@@ -373,6 +382,30 @@ export class Policy {
       if (freezing.length > 0) {
         await this.enforce(refuse(`${stack} is frozen by ${describeIncidents(freezing)}: it is not torn down while the incident is open.`, 'Resolve the incident first (its evidence is in that cluster).'), act, stack, meta, { incidents: freezing.map((i) => i.id) });
       }
+    }
+  }
+
+  /**
+   * A restore drill, asked for by a person (`manual`), run by the promotion PR's gate or by the weekly schedule.
+   * Only the scheduler runs the gate's and the schedule's, and a person's is theirs alone. An open SEV1/SEV2
+   * refuses it: the drill would hold the lock an emergency deploy needs and load the cluster under incident.
+   */
+  async mayDrill(stack: string, trigger: 'manual' | 'gate' | 'schedule', meta: RequestMeta): Promise<void> {
+    this.stack(stack);
+    await this.enforce(judgeByRole(this.deps.team, meta.actor, 'drill', stack), 'drill', stack, meta, { trigger });
+    const system = meta.actor.via === 'scheduler';
+    if (system !== (trigger !== 'manual')) {
+      await this.enforce(refuse(system ? 'The scheduler runs only scheduled and gate drills.' : `A person's drill is manual, not ${trigger}.`), 'drill', stack, meta, { trigger });
+    }
+    const freezing = await this.freezing(stack);
+    if (freezing.length > 0) {
+      await this.enforce(
+        refuse(`${stack} is frozen by ${describeIncidents(freezing)}: no drill while it is open.`, 'Resolve the incident first; the lock stays free for its fixes.'),
+        'drill',
+        stack,
+        meta,
+        { trigger, incidents: freezing.map((i) => i.id) },
+      );
     }
   }
 

@@ -4,6 +4,7 @@ import { initialSchema } from './0001_initial';
 import { deploysSchema } from './0002_deploys';
 import { environmentsSchema } from './0003_environments';
 import { policySchema } from './0004_policy';
+import { drillsSchema } from './0008_drills';
 
 /**
  * Every migration, in order of their names. They live in code, not in a folder the Migrator scans, so the
@@ -16,6 +17,7 @@ export function storeMigrations(dialect: StoreDialect): Record<string, Migration
     '0002_deploys': deploysSchema(dialect),
     '0003_environments': environmentsSchema(dialect),
     '0004_policy': policySchema(dialect),
+    '0008_drills': drillsSchema(dialect),
   };
 }
 
