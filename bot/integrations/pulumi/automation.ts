@@ -26,6 +26,8 @@ export interface AutomationStack {
   destroy(opts: AutomationRunOptions): Promise<unknown>;
   /** `pulumi cancel`: tells the backend to stop (service) or unlock (self-managed) the stack's current update. */
   cancel(): Promise<void>;
+  /** `pulumi stack output --json --show-secrets`: the outputs of the last update, secrets in plaintext. */
+  outputs(): Promise<OutputMap>;
 }
 
 export interface WorkspaceOptions {
@@ -203,6 +205,7 @@ export function localAutomation(options: { env: NodeJS.ProcessEnv; extraEnvNames
         up: (o) => stack.up({ ...display, onEvent: o.onEvent, signal: o.signal }),
         destroy: (o) => stack.destroy({ ...display, onEvent: o.onEvent, signal: o.signal }),
         cancel: () => stack.cancel(),
+        outputs: () => stack.outputs(),
       };
     },
 
