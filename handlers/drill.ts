@@ -120,6 +120,11 @@ export class Drills {
     return { settings, stack: own };
   }
 
+  /** The weekly drill's settings, when the team file has one. */
+  weekly(): DrillSettings['weekly'] {
+    return this.deps.team.drills?.weekly;
+  }
+
   /** The checks a drill makes before anything is announced: fronts call it first. */
   async assertMay(request: DrillRequest, meta: RequestMeta): Promise<void> {
     await this.deps.policy.mayDrill(request.stack, request.trigger, meta);

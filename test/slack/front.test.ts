@@ -92,10 +92,10 @@ describe('Slack front over HTTP', () => {
   });
 
   test('each request logs under its own request id, user and command', async () => {
-    const { sent, responseUrl } = slash('drill staging');
+    const { sent, responseUrl } = slash('unlock staging it looks stuck');
     await sent;
     await fake.waitFor(() => fake.responsesTo(responseUrl.split('/').pop()!).length > 0);
-    const refused = logger.lines().find((l) => l.msg === 'command refused' && l.command === 'drill');
+    const refused = logger.lines().find((l) => l.msg === 'command refused' && l.command === 'unlock');
     expect(refused).toMatchObject({ user: 'U0ALICE001', requestId: expect.stringMatching(/^r-/) });
     expect(logger.text()).not.toContain(BOT_TOKEN);
     expect(logger.text()).not.toContain(SIGNING_SECRET);
