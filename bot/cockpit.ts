@@ -1,7 +1,8 @@
 import type { Server } from 'node:http';
 import { Deployer } from '../handlers/deploy';
 import { UnavailableError } from '../handlers/errors';
-import type { Clock, CodeHost, DeliveryLog, InfraEngine } from '../handlers/ports';
+import type { DrillTiming } from '../handlers/drill';
+import type { Clock, CodeHost, DeliveryLog, InfraEngine, Pager, StackTarget } from '../handlers/ports';
 import { MergeDeployer } from '../handlers/merges';
 import { Policy } from '../handlers/policy';
 import { Promoter } from '../handlers/promote';
@@ -10,12 +11,15 @@ import type { Team } from '../handlers/team';
 import { CommandCore } from './commands';
 import type { Config } from './config';
 import { deployFlow } from './flows/deploy';
+import { wireDrills } from './flows/drill';
+import { drillGate, type DrillGate } from './flows/drillGate';
 import { wireEnvironments } from './flows/environments';
 import { githubFlow } from './flows/github';
 import { githubHook } from './http/githubHook';
 import { createHttpServer, listen } from './http/server';
 import { fromConfig as githubFromConfig } from './integrations/github';
-import { fromConfig as pulumiFromConfig } from './integrations/pulumi';
+import { fromConfig as kubernetesFromConfig } from './integrations/kubernetes';
+import { fromConfig as pulumiFromConfig, PulumiEngine } from './integrations/pulumi';
 import { FileRunbookLibrary } from './integrations/runbooks';
 import type { Logger } from './log';
 import { createMetrics, type Metrics } from './metrics';
@@ -46,6 +50,13 @@ export interface CockpitDeps {
   shutdownGraceMs?: number;
   /** Default: GitHub through Octokit, per `config.github`; absent config disables promote. */
   codeHost?: CodeHost;
+  /** Reads a stack's Pulumi output (a drill's kubeconfig); default: the Pulumi engine's, when it is the real one. */
+  stackOutput?(target: StackTarget, name: string): Promise<unknown>;
+  /** Pages people (the on-call capability's); the weekly drill pages L3 through it. Absent: logged only. */
+  pager?: Pager;
+  /** How a drill waits between polls; tests move their clock. */
+  sleep?(ms: number): Promise<void>;
+  drillTiming?: Partial<DrillTiming>;
 }
 
 export interface Cockpit {
@@ -145,10 +156,38 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
           log: deps.log,
           deploysChannel,
           progressIntervalMs: deps.progressIntervalMs,
+          drillGate: { pullRequestChanged: (event, requestId, log) => gate?.pullRequestChanged(event, requestId, log) },
         })
       : undefined;
   if (github) queuedMerges.drain = github.drain;
   const scheduler = environments.scheduler;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const stackOutput = deps.stackOutput ?? (engine instanceof PulumiEngine ? (target: StackTarget, name: string) => engine.stackOutput(target, name) : undefined);
+  // The gate and the drills tell each other: a gate drill runs through the flow, a finished drill updates the gate.
+  let gate: DrillGate | undefined;
+  const drills = wireDrills({
+    engine: {
+      team,
+      policy,
+      clusters: kubernetesFromConfig(team, { ...(stackOutput ? { stackOutput } : {}), sleep }),
+      history: store.drills,
+      locks: store.locks,
+      audit: store.audit,
+      owner: config.replicaId,
+      onReleased,
+      sleep,
+      ...(deps.drillTiming ? { timing: deps.drillTiming } : {}),
+    },
+    clock,
+    log: deps.log,
+    deploysChannel,
+    permalink: async (message) => (slack ? (await slack.app.client.chat.getPermalink({ channel: message.channel, message_ts: message.ts })).permalink : undefined),
+    ...(deps.pager ? { pager: deps.pager } : {}),
+    onFinished: (shown, meta) => gate?.drillFinished(shown, meta) ?? Promise.resolve(),
+    progressIntervalMs: deps.progressIntervalMs,
+  });
+  for (const job of drills.jobs) scheduler.add(job);
+  if (codeHost) gate = drillGate({ team, codeHost, run: (request, meta, log) => drills.runShown(request, meta, undefined, log), track, log: deps.log });
   if (github) {
     scheduler.add({
       name: 'merges.drain',
@@ -169,11 +208,12 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
   const githubNeeded = (what: string) =>
     new UnavailableError(`${what} needs GitHub, which is not configured.`, 'Set GITHUB_REPO and GITHUB_TOKEN (or a GitHub App: GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY, GITHUB_APP_INSTALLATION_ID).');
   const core = new CommandCore(
-    { team, audit: store.audit, locks: store.locks, store: store.probe, engine, environments: store.environments, clock, version: cockpitVersion(), metrics },
+    { team, audit: store.audit, locks: store.locks, store: store.probe, engine, environments: store.environments, drills: store.drills, clock, version: cockpitVersion(), metrics },
     {
       verbs: {
         ...deploys.verbs,
         ...environments.verbs,
+        ...drills.verbs,
         runbook: async (req) => runbookLookupReply(await lookUpRunbook(runbooks, req.name)),
         promote: async (req, ctx) => {
           if (!promoter) throw githubNeeded('Promotion');
@@ -184,7 +224,7 @@ export async function createCockpit(config: Config, team: Team, deps: CockpitDep
           return github.previewVerb(req, ctx);
         },
       },
-      actions: { ...deploys.actions, ...environments.actions },
+      actions: { ...deploys.actions, ...environments.actions, ...drills.actions },
     },
   );
 

@@ -135,7 +135,7 @@ describe('promotion PRs and merge-to-deploy against a fake GitHub', () => {
     await cockpit.idle();
     expect(github.comments(pr.number)).toHaveLength(1);
     expect(github.comments(pr.number)[0]!.body).toContain(pushed.slice(0, 7));
-    expect(github.statuses(pushed).map((s) => s.state)).toEqual(['pending', 'success']);
+    expect(github.statuses(pushed).filter((s) => s.context === PREVIEW_CONTEXT).map((s) => s.state)).toEqual(['pending', 'success']);
   });
 
   test('a PR by someone outside cockpit.yml is not previewed until a team member asks', async () => {

@@ -104,7 +104,7 @@ describe.each(backends)('$name store: deploys', (backend) => {
       expect(error).toBeUndefined();
       await old.audit.record({ requestId: 'r0', actor: 'U1', action: 'deploy.preview', target: 'staging', outcome: 'started' });
 
-      expect(await old.migrate()).toEqual(['0002_deploys', '0003_environments', '0004_policy']);
+      expect(await old.migrate()).toEqual(['0002_deploys', '0003_environments', '0004_policy', '0008_drills']);
       expect(await old.audit.query()).toHaveLength(1);
       await old.plans.create({ id: 'r1', stack: 'staging', requestedBy: 'U1', createdAt: clock.now(), status: 'awaiting_confirmation', preview, risk });
       expect((await old.plans.get('r1'))?.stack).toBe('staging');
