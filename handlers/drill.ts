@@ -213,6 +213,7 @@ export class Drills {
       show();
       try {
         const value = await body((detail) => {
+          if (current.detail === detail) return;
           current.detail = detail;
           show();
         });
