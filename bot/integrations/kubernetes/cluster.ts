@@ -286,7 +286,13 @@ function time(value: string | Date | undefined): number {
 function refusal(what: string, err: unknown, cluster: string): UnavailableError {
   if (err instanceof ApiException) {
     const body = typeof err.body === 'string' ? safeJson(err.body) : err.body;
-    const message = body && typeof body === 'object' && 'message' in body ? String((body as { message: unknown }).message) : `HTTP ${err.code}`;
+    // The generated client drops the body of a 401; its Status would only say "Unauthorized" anyway.
+    const message =
+      body && typeof body === 'object' && 'message' in body
+        ? String((body as { message: unknown }).message)
+        : err.code === 401
+          ? 'Unauthorized: the kubeconfig’s credentials were refused (expired, or for another cluster)'
+          : `HTTP ${err.code}`;
     return new UnavailableError(`Kubernetes refused to ${what} (${err.code}): ${message}`, `On ${cluster}.`);
   }
   const message = err instanceof Error ? err.message : String(err);
