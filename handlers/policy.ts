@@ -6,9 +6,10 @@ import { displayName, personByGitHubLogin, personById, type Person, type StackSe
 /**
  * The one policy every path that changes a stack goes through: Slack commands and buttons, the console, the CLI,
  * the GitHub merge webhook and the scheduler. It alone decides who may preview, deploy, approve, override a
- * freeze, cancel, break a lock, bring a stack up or tear it down, and promote; it holds the two-person rule, the
- * freeze, the drill requirement of merges, whether a plan still describes its stack, and how far an identity is
- * trusted. The capabilities (Deployer, EnvironmentKeeper, Promoter, MergeDeployer) only orchestrate.
+ * freeze, cancel, break a lock, bring a stack up or tear it down, promote and run a restore drill; it holds the
+ * two-person rule, the freeze, the drill requirement of merges, whether a plan still describes its stack, and how
+ * far an identity is trusted. The capabilities (Deployer, EnvironmentKeeper, Promoter, MergeDeployer, Drills)
+ * only orchestrate.
  *
  * Trust: a Slack user id is verified (Slack signed the request), and so is a GitHub login that maps to a person
  * of the team file (GitHub signed the delivery). A terminal (console, CLI) acts for a member on its own word, so
