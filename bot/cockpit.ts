@@ -1,8 +1,10 @@
 import type { Server } from 'node:http';
 import { Deployer } from '../handlers/deploy';
 import { UnavailableError } from '../handlers/errors';
+import type { DrillTiming } from '../handlers/drill';
 import type { IncidentDesk } from '../handlers/incident';
-import type { AlertGroupDirectory, Clock, CodeHost, DeliveryLog, InfraEngine, OnCallDirectory, Pager, Silencer } from '../handlers/ports';
+import type { AlertGroupDirectory, Clock, CodeHost, DeliveryLog, DrillClusters, InfraEngine, OnCallDirectory, Pager, Silencer, StackTarget } from '../handlers/ports';
+import type { PulumiEngine } from './integrations/pulumi';
 import { MergeDeployer } from '../handlers/merges';
 import { Policy } from '../handlers/policy';
 import { Promoter } from '../handlers/promote';
@@ -11,6 +13,8 @@ import type { Team } from '../handlers/team';
 import { CommandCore } from './commands';
 import type { Config } from './config';
 import { deployFlow } from './flows/deploy';
+import { wireDrills } from './flows/drill';
+import { drillGate, type DrillGate } from './flows/drillGate';
 import { wireEnvironments } from './flows/environments';
 import { githubFlow } from './flows/github';
 import { wireOnCall, type OnCallWiring } from './flows/oncall';
@@ -65,6 +69,11 @@ export interface CockpitDeps {
   alertGroups?: AlertGroupDirectory;
   /** How the forum outbox retries and polls (tests shorten it). */
   outboxTiming?: Partial<OutboxTiming>;
+  /** Reads a stack's Pulumi output (a drill's kubeconfig); default: the Pulumi engine's, when it is the real one. */
+  stackOutput?(target: StackTarget, name: string): Promise<unknown>;
+  /** How a drill waits between polls; tests move their clock. */
+  sleep?(ms: number): Promise<void>;
+  drillTiming?: Partial<DrillTiming>;
 }
 
 export interface Cockpit {
@@ -232,12 +241,50 @@ async function wire(config: Config, team: Team, deps: CockpitDeps, clock: Clock,
           log: deps.log,
           deploysChannel,
           progressIntervalMs: deps.progressIntervalMs,
+          drillGate: { pullRequestChanged: (event, requestId, log) => gate?.pullRequestChanged(event, requestId, log) },
         })
       : undefined;
   if (github) queuedMerges.drain = github.drain;
   const scheduler = environments.scheduler;
   for (const job of oncall.jobs) scheduler.add(job);
   for (const job of incidents.jobs) scheduler.add(job);
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  // The real engine reads stack outputs (a drill's kubeconfig); a fake passed in by a test may not.
+  const engineOutputs = engine as Partial<Pick<PulumiEngine, 'stackOutput'>>;
+  const stackOutput = deps.stackOutput ?? (typeof engineOutputs.stackOutput === 'function' ? (target: StackTarget, name: string) => engineOutputs.stackOutput!(target, name) : undefined);
+  // The Kubernetes client is heavy: it loads with the first drill, not with Cockpit.
+  let kubernetes: Promise<DrillClusters> | undefined;
+  const clusters: DrillClusters = {
+    forStack: async (stack) => {
+      kubernetes ??= import('./integrations/kubernetes/index.js').then((k) => k.fromConfig(team, { ...(stackOutput ? { stackOutput } : {}), sleep }));
+      return (await kubernetes).forStack(stack);
+    },
+  };
+  // The gate and the drills tell each other: a gate drill runs through the flow, a finished drill updates the gate.
+  let gate: DrillGate | undefined;
+  const drills = wireDrills({
+    engine: {
+      team,
+      policy,
+      clusters,
+      history: store.drills,
+      locks: store.locks,
+      audit: store.audit,
+      owner: config.replicaId,
+      onReleased,
+      sleep,
+      ...(deps.drillTiming ? { timing: deps.drillTiming } : {}),
+    },
+    clock,
+    log: deps.log,
+    deploysChannel,
+    permalink: async (message) => (slack ? (await slack.client.chat.getPermalink({ channel: message.channel, message_ts: message.ts })).permalink : undefined),
+    pager: deps.pager ?? oncall.pager,
+    onFinished: (shown, meta) => gate?.drillFinished(shown, meta) ?? Promise.resolve(),
+    progressIntervalMs: deps.progressIntervalMs,
+  });
+  for (const job of drills.jobs) scheduler.add(job);
+  if (codeHost) gate = drillGate({ team, codeHost, run: (request, meta, log) => drills.runShown(request, meta, undefined, log), track, log: deps.log });
   if (github) {
     scheduler.add({
       name: 'merges.drain',
@@ -264,13 +311,14 @@ async function wire(config: Config, team: Team, deps: CockpitDeps, clock: Clock,
   const githubNeeded = (what: string) =>
     new UnavailableError(`${what} needs GitHub, which is not configured.`, 'Set GITHUB_REPO and GITHUB_TOKEN (or a GitHub App: GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY, GITHUB_APP_INSTALLATION_ID).');
   const core = new CommandCore(
-    { team, audit: store.audit, locks: store.locks, store: store.probe, engine, environments: store.environments, clock, version: cockpitVersion(), metrics, services },
+    { team, audit: store.audit, locks: store.locks, store: store.probe, engine, environments: store.environments, drills: store.drills, clock, version: cockpitVersion(), metrics, services },
     {
       verbs: {
         ...deploys.verbs,
         ...environments.verbs,
         ...oncall.verbs,
         ...incidents.verbs,
+        ...drills.verbs,
         runbook: async (req) => runbookLookupReply(await lookUpRunbook(runbooks, req.name)),
         promote: async (req, ctx) => {
           if (!promoter) throw githubNeeded('Promotion');
@@ -281,7 +329,7 @@ async function wire(config: Config, team: Team, deps: CockpitDeps, clock: Clock,
           return github.previewVerb(req, ctx);
         },
       },
-      actions: { ...deploys.actions, ...environments.actions, ...oncall.actions, ...incidents.actions },
+      actions: { ...deploys.actions, ...environments.actions, ...oncall.actions, ...incidents.actions, ...drills.actions },
       home: [(userId) => oncall.home(userId)],
     },
   );

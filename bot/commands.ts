@@ -165,7 +165,7 @@ export class CommandCore {
         requestId: ctx.requestId,
         actor: describeActor(ctx.actor),
         action: `command.${request.verb}`,
-        target: 'stack' in request ? request.stack : '',
+        target: ('stack' in request && request.stack) || '',
         outcome,
         detail: { ...detail, front: ctx.front, request },
       });

@@ -8,6 +8,7 @@ import { DEFAULT_MAX_OVERRIDE_MINUTES, OnCallService, type OnCallSettings } from
 import type { EscalationSettings, EscalationStep } from '../handlers/page';
 import type { OnCallLevel } from '../handlers/ports';
 import { ONCALL_LEVELS, WEEKDAYS, formatShiftTime, localInstant, type Rotation, type RotationLayer } from '../handlers/rotation';
+import type { KubeconfigSource } from '../handlers/team';
 import { parseDurationMinutes } from './router/tokens';
 
 /**
@@ -178,6 +179,80 @@ export const incidentsSchema = z.strictObject({
   components: z.array(componentName).default([]),
 });
 
+/** A duration like 30m, 4h or 2d, within bounds, as minutes. */
+const minutes = (min: number, max: number) =>
+  z.string().transform((text, ctx) => {
+    const value = parseDurationMinutes(text);
+    if (value === undefined || value < min || value > max) {
+      ctx.addIssue({ code: 'custom', message: `must be a duration from ${min}m to ${max / 60}h, like 30m or 4h` });
+      return z.NEVER;
+    }
+    return value;
+  });
+
+/** `stack-output` (the Pulumi output `kubeconfig`), `stack-output:<name>`, `in-cluster`, or `file:<absolute path>`. */
+const kubeconfigSource = z.string().transform((text, ctx): KubeconfigSource => {
+  if (text === 'in-cluster') return { kind: 'in-cluster' };
+  const output = /^stack-output(?::([A-Za-z][A-Za-z0-9_]*))?$/.exec(text);
+  if (output) return { kind: 'stack-output', output: output[1] ?? 'kubeconfig' };
+  const file = /^file:(\/\S+)$/.exec(text);
+  if (file) return { kind: 'file', path: file[1]! };
+  ctx.addIssue({ code: 'custom', message: 'must be stack-output, stack-output:<output name>, in-cluster or file:/absolute/path' });
+  return z.NEVER;
+});
+
+const k8sName = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a Kubernetes name (lowercase letters, digits, dashes)').max(63);
+const command = z.array(z.string().min(1)).min(1);
+
+export const stackDrillSchema = z
+  .strictObject({
+    /** Where the cluster's kubeconfig comes from. */
+    kubeconfig: kubeconfigSource,
+    /** Product namespaces the drill backs up and restores; scratch copies are named drill-<id>-<namespace>. */
+    namespaces: z.array(k8sName.max(40)).min(1),
+    backup: z.enum(['fresh', 'latest']).default('fresh'),
+    targets: z.strictObject({ rto: minutes(1, 7 * 1440), rpo: minutes(1, 31 * 1440) }),
+  })
+  .transform(({ targets, ...rest }) => ({ ...rest, targets: { rtoMinutes: targets.rto, rpoMinutes: targets.rpo } }));
+
+export const drillsSchema = z.strictObject({
+  veleroNamespace: k8sName.default('velero'),
+  schedule: k8sName.default('velero-product'),
+  backupTtl: minutes(60, 30 * 1440).default(72 * 60).transform((m) => m / 60),
+  excludeResources: z.array(z.string().regex(/^[a-z0-9.-]+$/, 'must be a resource like ingresses.networking.k8s.io')).default(['ingresses.networking.k8s.io', 'cronjobs.batch']),
+  marker: z.strictObject({
+    image: z.string().min(1).refine((i) => !/:latest$/.test(i), 'must be a version tag or digest, never :latest'),
+    plant: command,
+    verify: command,
+    envFromSecrets: z.array(k8sName).default([]),
+  }),
+  timeouts: z
+    .strictObject({ backup: minutes(1, 1440), restore: minutes(1, 1440), ready: minutes(1, 1440), job: minutes(1, 1440), cleanup: minutes(1, 1440) })
+    .partial()
+    .default({})
+    .transform((t) => ({
+      backupMinutes: t.backup ?? 30,
+      restoreMinutes: t.restore ?? 60,
+      readyMinutes: t.ready ?? 15,
+      jobMinutes: t.job ?? 10,
+      cleanupMinutes: t.cleanup ?? 10,
+    })),
+  stacks: z.record(name, stackDrillSchema).default({}),
+  weekly: z
+    .strictObject({
+      /** The stack whose latest backup is restored (prod). */
+      source: name,
+      /** The stack whose cluster it is restored on. */
+      cluster: name,
+      /** The BackupStorageLocation on that cluster that reads the source's backups. */
+      storageLocation: k8sName,
+      at: cronSchedule,
+      timezone: z.string().refine(isTimeZone, 'must be an IANA time zone like Europe/Paris or UTC').default('UTC'),
+    })
+    .transform(({ at, ...rest }) => ({ ...rest, cron: at.expression }))
+    .optional(),
+}).transform(({ backupTtl, ...rest }) => ({ ...rest, backupTtlHours: backupTtl }));
+
 export const teamConfigSchema = z
   .strictObject({
     version: z.literal(1),
@@ -192,6 +267,8 @@ export const teamConfigSchema = z
     escalation: escalationSchema.optional(),
     alerts: alertsSchema.optional(),
     incidents: incidentsSchema.optional(),
+    /** Restore drills; absent: `/cockpit drill` says what to configure. */
+    drills: drillsSchema.optional(),
   })
   .superRefine((cfg, ctx) => {
     checkOnCallSections(cfg, ctx);
@@ -226,6 +303,15 @@ export const teamConfigSchema = z
           path: ['stacks', stack, 'approvers'],
           message: `nobody in people holds ${unheld.length === 1 ? 'the role' : 'any of the roles'} ${unheld.map((r) => `"${r}"`).join(', ')}, so no deploy of ${stack} could ever be approved`,
         });
+      }
+    }
+    for (const stack of Object.keys(cfg.drills?.stacks ?? {})) {
+      if (!(stack in cfg.stacks)) ctx.addIssue({ code: 'custom', path: ['drills', 'stacks', stack], message: `names unknown stack "${stack}" (known: ${Object.keys(cfg.stacks).join(', ')})` });
+    }
+    const weekly = cfg.drills?.weekly;
+    for (const key of ['source', 'cluster'] as const) {
+      if (weekly && !(weekly[key] in (cfg.drills?.stacks ?? {}))) {
+        ctx.addIssue({ code: 'custom', path: ['drills', 'weekly', key], message: `names "${weekly[key]}", which has no entry under drills.stacks (its kubeconfig and namespaces)` });
       }
     }
     const seen = new Set<string>();

@@ -6,9 +6,10 @@ import { displayName, personByGitHubLogin, personById, type Person, type StackSe
 /**
  * The one policy every path that changes a stack goes through: Slack commands and buttons, the console, the CLI,
  * the GitHub merge webhook and the scheduler. It alone decides who may preview, deploy, approve, override a
- * freeze, cancel, break a lock, bring a stack up or tear it down, and promote; it holds the two-person rule, the
- * freeze, the drill requirement of merges, whether a plan still describes its stack, and how far an identity is
- * trusted. The capabilities (Deployer, EnvironmentKeeper, Promoter, MergeDeployer) only orchestrate.
+ * freeze, cancel, break a lock, bring a stack up or tear it down, promote and run a restore drill; it holds the
+ * two-person rule, the freeze, the drill requirement of merges, whether a plan still describes its stack, and how
+ * far an identity is trusted. The capabilities (Deployer, EnvironmentKeeper, Promoter, MergeDeployer, Drills)
+ * only orchestrate.
  *
  * Trust: a Slack user id is verified (Slack signed the request), and so is a GitHub login that maps to a person
  * of the team file (GitHub signed the delivery). A terminal (console, CLI) acts for a member on its own word, so
@@ -29,7 +30,7 @@ export type StackAct =
   | 'down'
   | 'extend'
   | 'promote'
-  | OnCallAct;
+  | 'drill'; // restore a backup into scratch namespaces, check the data, measure RTO/RPO
 
 /**
  * What a person (or the scheduler) may ask of the pager and the schedule. Judged on facts the caller gathers
@@ -59,7 +60,7 @@ export type IncidentAct =
 
 export type Act = StackAct | OnCallAct | IncidentAct;
 
-export const STACK_ACTS: readonly StackAct[] = ['preview', 'deploy', 'approve', 'override_freeze', 'cancel_plan', 'cancel_run', 'break_lock', 'up', 'down', 'extend', 'promote'];
+export const STACK_ACTS: readonly StackAct[] = ['preview', 'deploy', 'approve', 'override_freeze', 'cancel_plan', 'cancel_run', 'break_lock', 'up', 'down', 'extend', 'promote', 'drill'];
 export const INCIDENT_ACTS: readonly IncidentAct[] = ['incident_declare', 'incident_update', 'incident_assign', 'incident_severity', 'incident_publish', 'incident_resolve', 'incident_close'];
 export const ACTS: readonly Act[] = [...STACK_ACTS, ...ONCALL_ACTS, ...INCIDENT_ACTS];
 
@@ -116,8 +117,11 @@ export interface OnCallFacts {
   pagingStack?: boolean;
 }
 
-/** The scheduler only brings stacks up and tears them down on their TTL or schedule. */
-const SCHEDULER_ACTS: ReadonlySet<Act> = new Set(['up', 'down']);
+/**
+ * The scheduler brings stacks up and tears them down on their TTL or schedule, and runs the drills nobody asks
+ * for: the weekly one and the promotion PR's gate (trigger `schedule` or `gate`, see Policy.mayDrill).
+ */
+const SCHEDULER_ACTS: ReadonlySet<Act> = new Set(['up', 'down', 'drill']);
 
 /** Roles with authority over any incident (the runbook's "whole team" escalation decides with them). */
 const INCIDENT_AUTHORITY = ['approver'];
@@ -168,7 +172,7 @@ export type Verdict = { allowed: true } | Refusal;
 const ALLOWED: Verdict = { allowed: true };
 const refuse = (reason: string, hint?: string): Refusal => ({ allowed: false, code: 'NOT_ALLOWED', reason, hint });
 
-const ACT_WORDS: Record<StackAct, string> = {
+const ACT_WORDS: Record<StackAct | OnCallAct, string> = {
   preview: 'preview',
   deploy: 'deploy',
   approve: 'approve deploys of',
@@ -188,6 +192,7 @@ const ACT_WORDS: Record<StackAct, string> = {
   override: 'override',
   swap: 'swap',
   accept_swap: 'accept',
+  drill: 'run a restore drill on',
 };
 
 /**
@@ -249,8 +254,8 @@ export function judgeByRole(team: Team, actor: Actor, act: StackAct | OnCallAct,
   const settings = team.stacks[stack];
   if (!settings) return { allowed: false, code: 'INPUT', reason: `No stack "${stack}".`, hint: `Known: ${Object.keys(team.stacks).join(', ')}` };
   if (actor.via === 'scheduler') {
-    if (!SCHEDULER_ACTS.has(act)) return refuse(`The scheduler may only bring stacks up and tear them down, not ${act.replace('_', ' ')}.`);
-    if (kindOf(settings) === 'permanent') return refuse(`${stack} is permanent: the scheduler never brings it up or tears it down.`);
+    if (!SCHEDULER_ACTS.has(act)) return refuse(`The scheduler may only bring stacks up, tear them down and run drills, not ${act.replace('_', ' ')}.`);
+    if (act !== 'drill' && kindOf(settings) === 'permanent') return refuse(`${stack} is permanent: the scheduler never brings it up or tears it down.`);
     return ALLOWED;
   }
   const person = personById(team, actor.id);
@@ -285,6 +290,10 @@ export function judgeByRole(team: Team, actor: Actor, act: StackAct | OnCallAct,
       return has(settings.deployers) ? ALLOWED : refuse(`You may not bring ${stack} up or down: it needs the role ${settings.deployers.join(' or ')}.`, 'Roles are set in cockpit.yml.');
     case 'promote':
       return has(settings.deployers) ? ALLOWED : refuse(`You may not promote into ${stack}: it needs the role ${settings.deployers.join(' or ')}.`, 'Roles are set in cockpit.yml.');
+    case 'drill':
+      // A drill holds the stack's lock and writes a marker into its datastore: the stack's deployers' call. A
+      // claimed identity may run one: nobody vouches for its result but Cockpit's own measurement.
+      return has(settings.deployers) ? ALLOWED : refuse(`You may not run a restore drill on ${stack}: it needs the role ${settings.deployers.join(' or ')}.`, 'Roles are set in cockpit.yml.');
     case 'preview':
     case 'deploy':
     case 'cancel_run':
@@ -586,6 +595,30 @@ export class Policy {
   /** An act on an incident (or a declaration, without facts); refusals are audited against the incident. */
   async mayIncident(act: IncidentAct, meta: RequestMeta, facts?: IncidentFacts): Promise<void> {
     await this.enforce(judgeIncident(this.deps.team, meta.actor, act, facts), act, facts?.ref ?? 'incident', meta, facts ? { role: facts.role, assignee: facts.assignee } : {});
+  }
+
+  /**
+   * A restore drill, asked for by a person (`manual`), run by the promotion PR's gate or by the weekly schedule.
+   * Only the scheduler runs the gate's and the schedule's, and a person's is theirs alone. An open SEV1/SEV2
+   * refuses it: the drill would hold the lock an emergency deploy needs and load the cluster under incident.
+   */
+  async mayDrill(stack: string, trigger: 'manual' | 'gate' | 'schedule', meta: RequestMeta): Promise<void> {
+    this.stack(stack);
+    await this.enforce(judgeByRole(this.deps.team, meta.actor, 'drill', stack), 'drill', stack, meta, { trigger });
+    const system = meta.actor.via === 'scheduler';
+    if (system !== (trigger !== 'manual')) {
+      await this.enforce(refuse(system ? 'The scheduler runs only scheduled and gate drills.' : `A person's drill is manual, not ${trigger}.`), 'drill', stack, meta, { trigger });
+    }
+    const freezing = await this.freezing(stack);
+    if (freezing.length > 0) {
+      await this.enforce(
+        refuse(`${stack} is frozen by ${describeIncidents(freezing)}: no drill while it is open.`, 'Resolve the incident first; the lock stays free for its fixes.'),
+        'drill',
+        stack,
+        meta,
+        { trigger, incidents: freezing.map((i) => i.id) },
+      );
+    }
   }
 
   async mayPromote(stack: string, meta: RequestMeta): Promise<void> {

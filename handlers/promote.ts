@@ -1,7 +1,7 @@
 import { parse as parseYaml } from 'yaml';
 import { InputError } from './errors';
-import { recordAct, type Policy, type RequestMeta } from './policy';
-import type { AuditLog, BranchComparison, Clock, CodeHost, DrillHistory, DrillRecord, PreviewCode, PullRequestRef } from './ports';
+import { DRILL_CONTEXT, recordAct, type Policy, type RequestMeta } from './policy';
+import type { AuditLog, BranchComparison, Clock, CodeHost, CommitState, DrillHistory, DrillRecord, PreviewCode, PullRequestRef } from './ports';
 import type { Measurement } from './risk';
 import { displayName, type StackSettings, type Team } from './team';
 
@@ -44,6 +44,8 @@ export type PromotionResult =
       comparison: BranchComparison;
       configChanges: ConfigChange[];
       measurement: Measurement;
+      /** Where the target requires a drill: the source stack to drill, and its status on the PR head (none yet: undefined). */
+      drill?: { stack: string; state?: CommitState };
     };
 
 export class Promoter {
@@ -95,7 +97,10 @@ export class Promoter {
     const kind = open ? 'updated' : 'opened';
     // Who asked for the PR is its author as far as the two-person rule goes: GitHub only sees Cockpit's login.
     await this.audit(meta, stack, 'succeeded', { result: kind, source: sourceName, pullRequest: pullRequest.htmlUrl, pullRequestNumber: pullRequest.number, requestedBy: meta.actor.id, commits: comparison.aheadBy });
-    return { kind, source: sourceName, target: stack, pullRequest, comparison, configChanges, measurement };
+    const drill = target.promotionRequiresDrill
+      ? { stack: sourceName, state: await this.deps.codeHost.commitStatus(pullRequest.headSha, DRILL_CONTEXT).catch(() => undefined) }
+      : undefined;
+    return { kind, source: sourceName, target: stack, pullRequest, comparison, configChanges, measurement, ...(drill ? { drill } : {}) };
   }
 
   private audit(meta: RequestMeta, target: string, outcome: 'succeeded', detail: Record<string, unknown>): Promise<void> {

@@ -11,7 +11,8 @@ import { displayName, type Team } from './team';
 
 export interface StackLockDeps {
   locks: StackLocks;
-  engine: InfraEngine;
+  /** Cancelled when someone breaks the lock; absent for work that is not an engine run (a drill watches `lost`). */
+  engine?: InfraEngine;
   /** This replica's id, written on the lock so a crashed replica's lock can be told apart. */
   owner: string;
   heartbeatMs: number;
@@ -30,23 +31,29 @@ export interface StackLockRequest {
 
 export type Locked<T> = { acquired: true; value: T } | { acquired: false; heldBy: StackLock };
 
-/** Takes the lock, runs `work` with a heartbeat, and always releases; when the lock is held, says by whom. */
-export async function withStackLock<T>(deps: StackLockDeps, request: StackLockRequest, work: () => Promise<T>): Promise<Locked<T>> {
+/**
+ * Takes the lock, runs `work` with a heartbeat, and always releases; when the lock is held, says by whom. `lost`
+ * aborts when the lock is broken under the work, which must then stop.
+ */
+export async function withStackLock<T>(deps: StackLockDeps, request: StackLockRequest, work: (lost: AbortSignal) => Promise<T>): Promise<Locked<T>> {
   const { target } = request;
   const attempt = await deps.locks.acquire({ stack: target.stack, holder: request.holder, purpose: request.purpose, requestId: request.requestId, owner: deps.owner });
   if (!attempt.acquired) return { acquired: false, heldBy: attempt.heldBy };
+  const lost = new AbortController();
   const heartbeat = setInterval(() => {
     deps.locks.heartbeat(target.stack, request.requestId).then(
       (ours) => {
+        if (ours) return;
         // Someone broke our lock: another operation may start, so this one must stop.
-        if (!ours) deps.engine.cancel(target).catch(() => undefined);
+        lost.abort(new Error(`the lock on ${target.stack} was broken`));
+        deps.engine?.cancel(target).catch(() => undefined);
       },
       () => undefined, // a store blip: the next beat tries again, and staleness needs several misses
     );
   }, deps.heartbeatMs);
   heartbeat.unref();
   try {
-    return { acquired: true, value: await work() };
+    return { acquired: true, value: await work(lost.signal) };
   } finally {
     clearInterval(heartbeat);
     await deps.locks.release(target.stack, request.requestId);

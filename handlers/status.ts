@@ -1,4 +1,4 @@
-import type { Clock, EngineAvailability, Environment, Environments, HealthProbe, InfraEngine, ServiceHealth, StackLock, StackLocks, StoreHealth, StoreProbe } from './ports';
+import type { Clock, DrillHistory, EngineAvailability, Environment, Environments, HealthProbe, InfraEngine, ServiceHealth, StackLock, StackLocks, StoreHealth, StoreProbe } from './ports';
 import type { Team } from './team';
 
 /** The state of Cockpit at a glance: what `/cockpit status` answers. */
@@ -11,6 +11,8 @@ export interface StatusReport {
     lock?: StackLock & { ageMs: number };
     /** Up or down, and until when, for stacks Cockpit brings up and tears down (ephemeral, scheduled). */
     environment?: Environment;
+    /** When a restore drill last proved the stack's data comes back; null: never. Absent: drills not read. */
+    lastVerifiedRestore?: Date | null;
   }>;
   store: StoreHealth;
   /** Whether deploys can run here (the Pulumi CLI); shown, never fatal. */
@@ -30,6 +32,8 @@ export interface StatusDeps {
   version: string;
   /** Probes of the services Cockpit talks to, by the name a person knows them by; each bounds its own wait. */
   services?: Record<string, HealthProbe>;
+  /** Restore drills: each stack shows the time since its last verified restore. */
+  drills?: DrillHistory;
 }
 
 export async function getStatus(deps: StatusDeps): Promise<StatusReport> {
@@ -43,18 +47,22 @@ export async function getStatus(deps: StatusDeps): Promise<StatusReport> {
     deps.environments.list().catch(() => [] as Environment[]),
     Promise.all(probes.map(async ([name, probe]) => ({ name, health: await probe.check() }))),
   ]);
+  const drills = deps.drills;
+  const verified = drills ? await Promise.all(Object.keys(deps.team.stacks).map((name) => drills.latestPassed(name).then((d) => d?.finishedAt ?? null, () => undefined))) : [];
   const byStack = new Map(locks.map((l) => [l.stack, l]));
   const envByStack = new Map(environments.map((e) => [e.stack, e]));
   return {
     version: deps.version,
-    stacks: Object.entries(deps.team.stacks).map(([name, s]) => {
+    stacks: Object.entries(deps.team.stacks).map(([name, s], i) => {
       const lock = byStack.get(name);
+      const restore = verified[i];
       return {
         name,
         branch: s.branch,
         ephemeral: s.ephemeral,
         lock: lock && { ...lock, ageMs: now.getTime() - lock.acquiredAt.getTime() },
         environment: envByStack.get(name),
+        ...(restore !== undefined ? { lastVerifiedRestore: restore } : {}),
       };
     }),
     store,

@@ -39,6 +39,64 @@ export interface IncidentSettings {
   components: string[];
 }
 
+/** How Cockpit reaches a stack's cluster for drills. */
+export type KubeconfigSource =
+  /** The Pulumi stack's secret output (infra exports `kubeconfig`), read afresh for each drill: its token is short-lived. */
+  | { kind: 'stack-output'; output: string }
+  /** Cockpit's own service account, on the cluster it runs in (infra grants what a drill needs). */
+  | { kind: 'in-cluster' }
+  /** A kubeconfig file on Cockpit's host, e.g. a mounted Secret. */
+  | { kind: 'file'; path: string };
+
+/** One stack's drills. */
+export interface StackDrillSettings {
+  kubeconfig: KubeconfigSource;
+  /** The product namespaces a drill backs up and restores (never Cockpit's own: a restored Cockpit would act). */
+  namespaces: string[];
+  /** `fresh`: plant a marker and back up now (tests the code the stack runs); `latest`: the schedule's newest backup. */
+  backup: 'fresh' | 'latest';
+  /** Pass criteria: the measured RTO and RPO must not exceed these (runbooks/disaster-recovery.md#targets). */
+  targets: { rtoMinutes: number; rpoMinutes: number };
+}
+
+/** The Jobs that write and check the marker record: the product's own tool, so the engine knows no database. */
+export interface DrillMarkerSettings {
+  image: string;
+  /** Plants the marker in the live datastore; runs in the first of the stack's drill namespaces. */
+  plant: string[];
+  /** Looks for it in the restored datastore; runs in the scratch namespace. */
+  verify: string[];
+  /** Secrets (in the live namespace, and restored with it) that hold the datastore's credentials, as environment. */
+  envFromSecrets: string[];
+}
+
+export interface DrillTimeouts {
+  backupMinutes: number;
+  restoreMinutes: number;
+  /** For the restored workloads to become ready. */
+  readyMinutes: number;
+  /** For each marker Job. */
+  jobMinutes: number;
+  /** For the scratch namespaces to be gone. */
+  cleanupMinutes: number;
+}
+
+/** The restore drill's settings (`drills:` in cockpit.yml). */
+export interface DrillSettings {
+  veleroNamespace: string;
+  /** The Velero Schedule whose settings a fresh backup copies and whose backups "latest" means. */
+  schedule: string;
+  /** Hours a drill's own backup is kept. */
+  backupTtlHours: number;
+  /** Kinds never restored into scratch namespaces (an Ingress would take the live host's traffic). */
+  excludeResources: string[];
+  marker: DrillMarkerSettings;
+  timeouts: DrillTimeouts;
+  stacks: Record<string, StackDrillSettings>;
+  /** The weekly drill: `source`'s latest backup restored on `cluster`'s cluster, read from `storageLocation` there. */
+  weekly?: { source: string; cluster: string; storageLocation: string; cron: string; timezone: string };
+}
+
 export interface Team {
   stacks: Record<string, StackSettings>;
   channels: { deploys: string; alerts: string; incidents: string };
@@ -50,6 +108,8 @@ export interface Team {
   /** Where alerts go and which page; absent: derived from the stacks (prod's critical alerts page). */
   alerts?: AlertSettings;
   incidents?: IncidentSettings;
+  /** Absent: no drills are configured, and `/cockpit drill` says what to add. */
+  drills?: DrillSettings;
 }
 
 export function personById(team: Team, userId: string): Person | undefined {

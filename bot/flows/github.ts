@@ -26,6 +26,7 @@ import { pullRequestPreviewReply } from '../slack/blocks/promote';
 import type { Reply } from '../slack/blocks/reply';
 import { describeLock } from '../../handlers/stackLock';
 import { runResultReply } from './deploy';
+import type { DrillGate } from './drillGate';
 import { runLongOperation } from './longOperation';
 
 /**
@@ -54,6 +55,8 @@ export interface GitHubFlowDeps {
   /** The team's deploys channel, when Slack is there to post in (asked for when needed: Slack starts later). */
   deploysChannel(): Conversation | undefined;
   progressIntervalMs?: number;
+  /** Drills the source of a gated promotion PR and reports `cockpit/restore-drill` (bot/flows/drillGate.ts). */
+  drillGate?: Pick<DrillGate, 'pullRequestChanged'>;
 }
 
 export interface GitHubFlow {
@@ -127,6 +130,7 @@ export function githubFlow(deps: GitHubFlowDeps): GitHubFlow {
   }
 
   async function pullRequestChanged(event: PullRequestChanged, requestId: string, log: Logger): Promise<void> {
+    deps.drillGate?.pullRequestChanged(event, requestId, log);
     if (event.draft) return void log.info({}, 'draft PR: previewed once it is ready for review');
     const stack = stackOfBranch(deps.team, event.base);
     if (!stack) return void log.info({ base: event.base }, 'PR into a branch that is no stack: nothing to preview');

@@ -29,7 +29,8 @@ export type CommandRequest =
   | { verb: 'preview'; pullRequest: number }
   | { verb: 'up'; stack: string; ttlMinutes?: number }
   | { verb: 'down'; stack: string }
-  | { verb: 'drill'; stack: string }
+  | { verb: 'drill'; action: 'run'; stack: string; backup?: 'fresh' | 'latest' }
+  | { verb: 'drill'; action: 'history'; stack?: string }
   | { verb: 'oncall'; action: 'who' }
   | { verb: 'oncall'; action: 'schedule'; days: number }
   | { verb: 'oncall'; action: 'override'; userId: string; minutes: number; level?: PageLevel }
@@ -110,7 +111,7 @@ function unknownAction(verb: string, token: string | undefined, actions: readonl
 }
 
 /** The verbs whose only argument is a stack. */
-type StackOnlyVerb = 'cancel' | 'promote' | 'down' | 'drill';
+type StackOnlyVerb = 'cancel' | 'promote' | 'down';
 
 function stackOnly<V extends StackOnlyVerb>(verb: V, summary: string): Grammar {
   return {
@@ -207,7 +208,23 @@ export const GRAMMARS: Record<Verb, Grammar> = {
     },
   },
   down: stackOnly('down', 'tear down an ephemeral stack'),
-  drill: stackOnly('drill', 'run a restore drill and measure RTO/RPO'),
+  drill: {
+    usage: ['drill <stack> [--latest-backup]', 'drill history [stack]'],
+    summary: 'prove a backup restores: restore it into scratch namespaces, check the data, measure RTO/RPO',
+    parse(args, ctx) {
+      if (args[0]?.toLowerCase() === 'history') {
+        noExtra(args, 2);
+        return args[1] === undefined ? { verb: 'drill', action: 'history' } : { verb: 'drill', action: 'history', stack: stackArg(args, ctx, 1) };
+      }
+      const latest = args.includes('--latest-backup');
+      const rest = args.filter((a) => a !== '--latest-backup');
+      const option = rest.find((a) => a.startsWith('--'));
+      if (option) throw new ParseFailure(`unknown option ${option}`);
+      const stack = stackArg(rest, ctx);
+      noExtra(rest, 1);
+      return { verb: 'drill', action: 'run', stack, ...(latest ? { backup: 'latest' as const } : {}) };
+    },
+  },
   oncall: {
     usage: ['oncall [who]', 'oncall schedule [days]', 'oncall override <@person> <duration> [L1|L2|L3]', 'oncall swap <@person> <now|next|YYYY-MM-DD>', 'oncall calendar'],
     summary: 'who is on call, the schedule, overrides, swaps, calendar feeds',

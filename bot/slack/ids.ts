@@ -19,6 +19,10 @@ export const ACTIONS = {
   environmentKeep: 'environment.keep',
   environmentDown: 'environment.down',
   environmentDownCancel: 'environment.down_cancel',
+  /** Runs a restore drill (Retry on a drill's result, Run on a promotion); value: JSON {stack, backup?, on?}. */
+  drillRun: 'drill.run',
+  /** A drill's kept logs and Velero's restore log; value: the drill's request id. */
+  drillLogs: 'drill.logs',
   /** On an alert group's message (the on-call capability posts it); the incidents capability handles it. Value: the group id. */
   alertDeclareIncident: 'alert.declare_incident',
   /** Alert group buttons; value: the group id. */

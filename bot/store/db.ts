@@ -32,6 +32,7 @@ export interface Database {
   incident_timeline: IncidentTimelineTable;
   forum_outbox: ForumOutboxTable;
   forum_topics: ForumTopicsTable;
+  drill_markers: DrillMarkersTable;
 }
 
 export interface OnCallOverridesTable {
@@ -238,6 +239,19 @@ export interface DrillRunsTable {
   outcome: string;
   rto_seconds: number | null;
   rpo_seconds: number | null;
+  trigger: string | null;
+  cluster: string | null;
+  reason: string | null;
+  /** JSON of the rest of a DrillRun (steps, warnings, backup, marker, logs, what was left behind); NULL for old rows. */
+  detail: string | null;
+}
+
+/** Markers drills planted in live datastores, kept from the moment they were planted. */
+export interface DrillMarkersTable {
+  request_id: string;
+  stack: string;
+  value: string;
+  planted_at: string;
 }
 
 export interface IncidentsTable {

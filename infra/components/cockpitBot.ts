@@ -1,6 +1,7 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { type BotSettings } from '../config';
+import { PRODUCT_TIER_LABEL, PRODUCT_TIER_VALUE } from '../alerts/rules';
 import { MANAGED_BY, namespace } from './kube';
 
 export type CockpitBotSecrets = {
@@ -20,12 +21,52 @@ export type CockpitBotArgs = {
   teamConfig: string;
   ingressClassName: string;
   clusterIssuer: string;
-  /** Namespace of Velero's Backup and Restore objects, which the restore drill creates. */
+  /** Namespace of Velero's objects (Backups, Restores, DownloadRequests), which the restore drill creates. */
   veleroNamespace: string;
   secrets: CockpitBotSecrets;
 };
 
 export const BOT_NAMESPACE = 'cockpit';
+/** The label a restore drill puts on its scratch namespaces (handlers/drill.ts DRILL_LABEL). */
+export const DRILL_LABEL = 'cockpit.dev/drill';
+
+/** A drill's writes beyond `view`: its scratch namespaces, and its marker Jobs (narrowed by DRILL_SCOPE_VALIDATIONS). */
+export const DRILL_CLUSTER_RULES = [
+  { apiGroups: [''], resources: ['namespaces'], verbs: ['create', 'delete'] },
+  { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create'] },
+];
+
+/** Velero's objects, in Velero's namespace: `view` shows none of them (Velero's CRDs do not aggregate into it). */
+export const DRILL_VELERO_RULES = [
+  { apiGroups: ['velero.io'], resources: ['backups', 'restores'], verbs: ['get', 'list', 'watch', 'create'] },
+  { apiGroups: ['velero.io'], resources: ['schedules', 'backupstoragelocations', 'podvolumerestores'], verbs: ['get', 'list', 'watch'] },
+  // `velero restore logs`: a DownloadRequest, which Velero answers with a pre-signed URL.
+  { apiGroups: ['velero.io'], resources: ['downloadrequests'], verbs: ['get', 'create'] },
+];
+
+/**
+ * What the admission policy lets Cockpit's service account do with the rules above: create and delete only
+ * namespaces named drill-… with the drill label, and create Jobs only in those and in the product's namespaces,
+ * without a service account token.
+ */
+export const DRILL_SCOPE_VALIDATIONS = [
+  {
+    expression: `request.resource.resource != 'namespaces' || request.operation != 'CREATE' || (object.metadata.name.startsWith('drill-') && has(object.metadata.labels) && '${DRILL_LABEL}' in object.metadata.labels)`,
+    message: 'Cockpit creates only drill namespaces: named drill-…, labelled cockpit.dev/drill.',
+  },
+  {
+    expression: `request.resource.resource != 'namespaces' || request.operation != 'DELETE' || (oldObject.metadata.name.startsWith('drill-') && has(oldObject.metadata.labels) && '${DRILL_LABEL}' in oldObject.metadata.labels)`,
+    message: 'Cockpit deletes only its drill namespaces.',
+  },
+  {
+    expression: `request.resource.resource != 'jobs' || (has(namespaceObject.metadata.labels) && ('${DRILL_LABEL}' in namespaceObject.metadata.labels || ('${PRODUCT_TIER_LABEL}' in namespaceObject.metadata.labels && namespaceObject.metadata.labels['${PRODUCT_TIER_LABEL}'] == '${PRODUCT_TIER_VALUE}')))`,
+    message: "Cockpit runs Jobs only in its drill namespaces and the product's.",
+  },
+  {
+    expression: `request.resource.resource != 'jobs' || (has(object.spec.template.spec.automountServiceAccountToken) && object.spec.template.spec.automountServiceAccountToken == false)`,
+    message: "Cockpit's Jobs run without a service account token.",
+  },
+];
 const APP_LABELS = { 'app.kubernetes.io/name': 'cockpit', 'app.kubernetes.io/component': 'bot' };
 const PORT = 3000;
 const DATA_DIR = '/var/lib/cockpit';
@@ -92,7 +133,7 @@ export class CockpitBot extends pulumi.ComponentResource {
       { metadata: { name: 'cockpit', namespace: nsName, labels: { ...MANAGED_BY, ...APP_LABELS } } },
       child,
     );
-    // Read-only view of the cluster for status, plus the Velero objects a restore drill creates.
+    // Read-only view of the cluster: status, and what a restore drill reads (workloads, Jobs, pods and their logs).
     new k8s.rbac.v1.ClusterRoleBinding(
       'cockpit-view',
       {
@@ -102,15 +143,26 @@ export class CockpitBot extends pulumi.ComponentResource {
       },
       child,
     );
+    // What a restore drill does beyond reading (runbooks/disaster-recovery.md#restore-drill). RBAC cannot scope a
+    // create by name, nor anything by namespace labels, so the admission policy below narrows both rules to the
+    // drill's own namespaces and Jobs.
+    const drillRole = new k8s.rbac.v1.ClusterRole(
+      'cockpit-drill',
+      { metadata: { labels: MANAGED_BY }, rules: DRILL_CLUSTER_RULES },
+      child,
+    );
+    new k8s.rbac.v1.ClusterRoleBinding(
+      'cockpit-drill',
+      {
+        metadata: { labels: MANAGED_BY },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: drillRole.metadata.name },
+        subjects: [{ kind: 'ServiceAccount', name: serviceAccount.metadata.name, namespace: nsName }],
+      },
+      child,
+    );
     const veleroRole = new k8s.rbac.v1.Role(
       'cockpit-velero',
-      {
-        metadata: { namespace: args.veleroNamespace, labels: MANAGED_BY },
-        rules: [
-          { apiGroups: ['velero.io'], resources: ['backups', 'restores'], verbs: ['get', 'list', 'watch', 'create'] },
-          { apiGroups: ['velero.io'], resources: ['schedules', 'backupstoragelocations'], verbs: ['get', 'list', 'watch'] },
-        ],
-      },
+      { metadata: { namespace: args.veleroNamespace, labels: MANAGED_BY }, rules: DRILL_VELERO_RULES },
       child,
     );
     new k8s.rbac.v1.RoleBinding(
@@ -120,6 +172,29 @@ export class CockpitBot extends pulumi.ComponentResource {
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: veleroRole.metadata.name },
         subjects: [{ kind: 'ServiceAccount', name: serviceAccount.metadata.name, namespace: nsName }],
       },
+      child,
+    );
+    const drillScope = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
+      'cockpit-drill-scope',
+      {
+        metadata: { labels: MANAGED_BY },
+        spec: {
+          failurePolicy: 'Fail',
+          matchConstraints: {
+            resourceRules: [
+              { apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'DELETE'], resources: ['namespaces'] },
+              { apiGroups: ['batch'], apiVersions: ['v1'], operations: ['CREATE'], resources: ['jobs'] },
+            ],
+          },
+          matchConditions: [{ name: 'cockpit-service-account', expression: `request.userInfo.username == 'system:serviceaccount:${BOT_NAMESPACE}:cockpit'` }],
+          validations: DRILL_SCOPE_VALIDATIONS,
+        },
+      },
+      child,
+    );
+    new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
+      'cockpit-drill-scope',
+      { metadata: { labels: MANAGED_BY }, spec: { policyName: drillScope.metadata.name, validationActions: ['Deny'] } },
       child,
     );
 

@@ -204,3 +204,41 @@ describe('team config: a staging availability schedule', () => {
     expect(problems(onProd)).toEqual([`cockpit.yml:${lineOf(onProd, '    availability:')}: stacks.prod.availability: prod ends the promotion chain (production): Cockpit never tears it down`]);
   });
 });
+
+describe('team config: restore drills', () => {
+  const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
+
+  test('the shipped drills section reads as the engine needs it', () => {
+    const drills = loadTeamConfig(join(root, 'cockpit.yml')).drills!;
+    expect(drills).toMatchObject({ veleroNamespace: 'velero', schedule: 'velero-product', backupTtlHours: 72, excludeResources: ['ingresses.networking.k8s.io', 'cronjobs.batch'] });
+    expect(drills.timeouts).toEqual({ backupMinutes: 30, restoreMinutes: 60, readyMinutes: 15, jobMinutes: 10, cleanupMinutes: 10 });
+    expect(drills.stacks.integration).toEqual({ kubeconfig: { kind: 'stack-output', output: 'kubeconfig' }, namespaces: ['shop'], backup: 'fresh', targets: { rtoMinutes: 240, rpoMinutes: 1440 } });
+    expect(drills.stacks.prod?.backup).toBe('latest');
+    expect(drills.weekly).toEqual({ source: 'prod', cluster: 'staging', storageLocation: 'prod', cron: '0 10 * * 1', timezone: 'Europe/Paris' });
+  });
+
+  test('kubeconfig sources: in-cluster, a named output, an absolute file; anything else is refused at its line', () => {
+    const ok = (source: string) => parseTeamConfig(example.replace('kubeconfig: stack-output\n      namespaces: [shop]\n      backup: fresh', `kubeconfig: ${source}\n      namespaces: [shop]\n      backup: fresh`)).drills!.stacks.integration!.kubeconfig;
+    expect(ok('in-cluster')).toEqual({ kind: 'in-cluster' });
+    expect(ok('stack-output:adminKubeconfig')).toEqual({ kind: 'stack-output', output: 'adminKubeconfig' });
+    expect(ok('file:/etc/cockpit/kube/integration')).toEqual({ kind: 'file', path: '/etc/cockpit/kube/integration' });
+    const text = example.replace('kubeconfig: stack-output\n      namespaces: [shop]\n      backup: fresh', 'kubeconfig: file:relative/path\n      namespaces: [shop]\n      backup: fresh');
+    expect(problems(text)).toEqual([`cockpit.yml:${lineOf(text, 'file:relative/path')}: drills.stacks.integration.kubeconfig: must be stack-output, stack-output:<output name>, in-cluster or file:/absolute/path`]);
+  });
+
+  test('unknown stacks, a weekly drill of a stack without an entry, :latest images and bad durations are refused', () => {
+    const text = example
+      .replace('    staging:\n      kubeconfig: stack-output', '    stagnig:\n      kubeconfig: stack-output')
+      .replace('image: ghcr.io/example/shop-tools:1.4.2', 'image: ghcr.io/example/shop-tools:latest')
+      .replace('backup: 30m', 'backup: soon');
+    expect(problems(text)).toEqual([
+      `cockpit.yml:${lineOf(text, 'image: ghcr.io/example/shop-tools:latest')}: drills.marker.image: must be a version tag or digest, never :latest`,
+      `cockpit.yml:${lineOf(text, 'timeouts:')}: drills.timeouts.backup: must be a duration from 1m to 24h, like 30m or 4h`,
+    ]);
+    const unknown = example.replace('    staging:\n      kubeconfig: stack-output', '    stagnig:\n      kubeconfig: stack-output');
+    expect(problems(unknown)).toEqual([
+      `cockpit.yml:${lineOf(unknown, '    stagnig:')}: drills.stacks.stagnig: names unknown stack "stagnig" (known: dev, integration, staging, prod)`,
+      `cockpit.yml:${lineOf(unknown, '    cluster: staging')}: drills.weekly.cluster: names "staging", which has no entry under drills.stacks (its kubeconfig and namespaces)`,
+    ]);
+  });
+});

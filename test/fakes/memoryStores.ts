@@ -3,7 +3,9 @@ import type {
   DeployPlanStatus,
   DeployPlans,
   DrillHistory,
+  DrillMarker,
   DrillRecord,
+  DrillRun,
   IncidentBoard,
   IncidentSummary,
 } from '../../handlers/ports';
@@ -66,19 +68,46 @@ export class MemoryDeployPlans implements DeployPlans {
 }
 
 export class MemoryDrillHistory implements DrillHistory {
-  readonly drills: DrillRecord[] = [];
+  readonly drills: Array<DrillRecord | DrillRun> = [];
+  readonly markers: DrillMarker[] = [];
   async latest(stack: string) {
     return this.newest(stack, () => true);
   }
   async latestPassed(stack: string) {
     return this.newest(stack, (d) => d.outcome === 'passed');
   }
-  async record(drill: DrillRecord) {
+  async record(drill: DrillRecord | DrillRun) {
     this.drills.push(structuredClone(drill));
   }
-  private newest(stack: string, keep: (d: DrillRecord) => boolean) {
-    return this.drills.filter((d) => d.stack === stack && keep(d)).sort((a, b) => b.finishedAt.getTime() - a.finishedAt.getTime())[0];
+  async recordMarker(marker: DrillMarker) {
+    if (!this.markers.some((m) => m.requestId === marker.requestId)) this.markers.push(structuredClone(marker));
   }
+  async list(query: { stack?: string; limit?: number } = {}) {
+    return this.sorted()
+      .filter((d) => query.stack === undefined || d.stack === query.stack)
+      .slice(0, query.limit ?? 20)
+      .map(asRun);
+  }
+  async get(requestId: string) {
+    const drill = this.drills.find((d) => d.requestId === requestId);
+    return drill && asRun(structuredClone(drill));
+  }
+  async markerBefore(stack: string, before: Date) {
+    return this.markers.filter((m) => m.stack === stack && m.plantedAt < before).sort((a, b) => b.plantedAt.getTime() - a.plantedAt.getTime())[0];
+  }
+  private sorted() {
+    return [...this.drills].sort((a, b) => b.finishedAt.getTime() - a.finishedAt.getTime());
+  }
+  private newest(stack: string, keep: (d: DrillRecord) => boolean): DrillRecord | undefined {
+    const found = this.sorted().find((d) => d.stack === stack && keep(d));
+    if (!found) return undefined;
+    const { stack: s, requestId, startedAt, finishedAt, outcome, rtoSeconds, rpoSeconds, trigger, reason } = found;
+    return JSON.parse(JSON.stringify({ stack: s, requestId, startedAt, finishedAt, outcome, rtoSeconds, rpoSeconds, trigger, reason }), (k, v) => (k === 'startedAt' || k === 'finishedAt' ? new Date(v) : v));
+  }
+}
+
+function asRun(drill: DrillRecord | DrillRun): DrillRun {
+  return 'steps' in drill ? drill : { ...drill, cluster: drill.stack, steps: [], warnings: [], logs: { jobs: [] }, leftBehind: [] };
 }
 
 export class MemoryIncidentBoard implements IncidentBoard {

@@ -363,6 +363,11 @@ export class FakeAutomationStack implements AutomationStack {
     return { stdout: '', stderr: '' };
   }
 
+  async outputs(): Promise<OutputMap> {
+    this.calls.push('outputs');
+    return this.scenario.outputs ?? {};
+  }
+
   async cancel(): Promise<void> {
     this.calls.push('cancel');
     await (this.scenario.cancel?.() ?? Promise.resolve());

@@ -616,6 +616,12 @@ export class FakeSlackApi {
       }
       case 'chat.postEphemeral':
         return { ok: true, message_ts: this.nextTs() };
+      case 'chat.getPermalink': {
+        const channel = String(args.channel);
+        const ts = String(args.message_ts);
+        if (!this.messages.has(`${channel}/${ts}`)) return { ok: false, error: 'message_not_found' };
+        return { ok: true, channel, permalink: `https://${FAKE_WORKSPACE.teamDomain}.slack.com/archives/${channel}/p${ts.replace('.', '')}` };
+      }
       case 'conversations.create': {
         const name = String(args.name);
         if (name.length > MAX_CHANNEL_NAME_LENGTH) return { ok: false, error: 'invalid_name_maxlength' };

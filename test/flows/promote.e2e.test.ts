@@ -1,9 +1,9 @@
 import { createHmac } from 'node:crypto';
-import examples from '@octokit/webhooks-examples';
 import { createCockpit, type Cockpit } from '../../bot/cockpit';
 import { PREVIEW_CONTEXT } from '../../bot/flows/github';
 import { fromConfig as githubFromConfig } from '../../bot/integrations/github';
 import { FAKE_GITHUB_TOKEN, FakeGitHub } from '../fakes/github';
+import { deliverWebhook, pullRequestPayload } from '../fakes/githubWebhooks';
 import { FakeInfraEngine } from '../fakes/pulumiEngine';
 import { startFakeSlackApi, type FakeSlackApi } from '../fakes/slackApi';
 import { sendSlashCommand } from '../fakes/slackSigned';
@@ -15,28 +15,6 @@ const SIGNING_SECRET = 'promote-e2e-signing';
 const BOT_TOKEN = 'xoxb-promote-e2e';
 const WEBHOOK_SECRET = 'promote-e2e-webhook-secret';
 const DEPLOYS = 'C0DEPLOYS01';
-
-type Payload = Record<string, unknown> & { pull_request: Record<string, unknown> };
-const pullRequestExamples = (examples.find((e) => e.name === 'pull_request')?.examples ?? []) as unknown as Payload[];
-
-/** GitHub's real captured `pull_request` payload for `action`, pointed at our fake repo and PR. */
-function pullRequestPayload(
-  action: 'opened' | 'synchronize' | 'closed',
-  pr: { number: number; base: string; head: string; headSha: string; baseSha: string; author?: string; mergeSha?: string; mergedBy?: string },
-): Payload {
-  const payload = structuredClone(pullRequestExamples.find((e) => e.action === action)!);
-  const repository = { ...(payload.repository as object), full_name: 'acme/infra' };
-  payload.repository = repository;
-  Object.assign(payload.pull_request, {
-    number: pr.number,
-    html_url: `https://github.test/acme/infra/pull/${pr.number}`,
-    user: { ...(payload.pull_request.user as object), login: pr.author ?? 'cockpit-bot' },
-    base: { ...(payload.pull_request.base as object), ref: pr.base, sha: pr.baseSha, repo: repository },
-    head: { ...(payload.pull_request.head as object), ref: pr.head, sha: pr.headSha, repo: repository },
-    ...(pr.mergeSha ? { merged: true, merge_commit_sha: pr.mergeSha, merged_by: { ...(payload.pull_request.user as object), login: pr.mergedBy } } : {}),
-  });
-  return payload;
-}
 
 describe('promotion PRs and merge-to-deploy against a fake GitHub', () => {
   let github: FakeGitHub;
@@ -79,15 +57,7 @@ describe('promotion PRs and merge-to-deploy against a fake GitHub', () => {
     await sendSlashCommand({ url: `${base}/slack/events`, signingSecret: SIGNING_SECRET, text: `promote ${stack}`, userId, channelId: DEPLOYS, responseUrl });
     return (await slack.waitFor(() => slack.responsesTo(id).length > 0 && slack.responsesTo(id), 5000))[0]!.body;
   };
-  const deliver = (event: string, payload: unknown, options: { secret?: string; deliveryId?: string; signature?: string } = {}) => {
-    const body = JSON.stringify(payload);
-    const signature = options.signature ?? `sha256=${createHmac('sha256', options.secret ?? WEBHOOK_SECRET).update(body).digest('hex')}`;
-    return fetch(`${base}/hooks/github`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-github-event': event, 'x-github-delivery': options.deliveryId ?? crypto.randomUUID(), 'x-hub-signature-256': signature },
-      body,
-    });
-  };
+  const deliver = (event: string, payload: unknown, options: { secret?: string; deliveryId?: string; signature?: string } = {}) => deliverWebhook(base, WEBHOOK_SECRET, event, payload, options);
 
   test('/cockpit promote staging opens the PR with the right body, and replies with its link', async () => {
     const reply = await promote('staging');
@@ -133,7 +103,7 @@ describe('promotion PRs and merge-to-deploy against a fake GitHub', () => {
     await cockpit.idle();
     expect(github.comments(pr.number)).toHaveLength(1);
     expect(github.comments(pr.number)[0]!.body).toContain(pushed.slice(0, 7));
-    expect(github.statuses(pushed).map((s) => s.state)).toEqual(['pending', 'success']);
+    expect(github.statuses(pushed).filter((s) => s.context === PREVIEW_CONTEXT).map((s) => s.state)).toEqual(['pending', 'success']);
   });
 
   test('a PR by someone outside cockpit.yml is not previewed until a team member asks', async () => {

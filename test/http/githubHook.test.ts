@@ -245,17 +245,18 @@ describe('a PR delivery whose commit status GitHub refused (422), redelivered', 
     const log = hookLog.log;
     codeHost = githubFromConfig(config.github!, { log, timing: FAST });
     const engine = new FakeInfraEngine();
-    engine.setPreview('staging', { counts: { create: 1, update: 0, replace: 0, delete: 0, same: 9 }, changes: [], steps: 10 });
+    engine.setPreview('integration', { counts: { create: 1, update: 0, replace: 0, delete: 0, same: 9 }, changes: [], steps: 10 });
     cockpit = opened.add(await createCockpit(config, exampleTeam(), { log, engine, codeHost, progressIntervalMs: 10 }));
     base = `http://127.0.0.1:${await cockpit.listen('127.0.0.1')}`;
-    github.commit('master', { message: 'Stack files', files: { 'infra/Pulumi.staging.yaml': 'config: {}\n' } });
-    for (const branch of ['staging', 'integration']) github.createBranch(branch, 'master');
+    github.commit('master', { message: 'Stack files', files: { 'infra/Pulumi.integration.yaml': 'config: {}\n' } });
+    // dev → integration: a PR no restore drill gates, so the preview's statuses are the only ones set.
+    for (const branch of ['integration', 'dev']) github.createBranch(branch, 'master');
   });
   afterAll(() => opened.run());
 
   test('is previewed on Redeliver instead of being answered as a duplicate', async () => {
-    const headSha = github.commit('integration', { message: 'Raise replicas' });
-    const pr = await codeHost.openPullRequest({ base: 'staging', head: 'integration', title: 'Raise replicas', body: '' });
+    const headSha = github.commit('dev', { message: 'Raise replicas' });
+    const pr = await codeHost.openPullRequest({ base: 'integration', head: 'dev', title: 'Raise replicas', body: '' });
     const payload = structuredClone(pullRequestExamples.find((e) => e.action === 'opened')!);
     const repository = { ...(payload.repository as object), full_name: 'acme/infra' };
     Object.assign(payload, { repository });
@@ -264,8 +265,8 @@ describe('a PR delivery whose commit status GitHub refused (422), redelivered', 
       html_url: pr.htmlUrl,
       // Cockpit opened it: previewed on its own, like a team member's PR.
       user: { ...(payload.pull_request.user as object), login: 'cockpit-bot' },
-      base: { ...(payload.pull_request.base as object), ref: 'staging', sha: github.branchTip('staging'), repo: repository },
-      head: { ...(payload.pull_request.head as object), ref: 'integration', sha: headSha, repo: repository },
+      base: { ...(payload.pull_request.base as object), ref: 'integration', sha: github.branchTip('integration'), repo: repository },
+      head: { ...(payload.pull_request.head as object), ref: 'dev', sha: headSha, repo: repository },
     });
     // GitHub's default content type, and the pending status refused twice (the error status after it too).
     github.failNext('repos/create-commit-status', { status: 422, body: { message: 'Validation Failed', errors: [{ resource: 'Status', code: 'custom', message: 'too many statuses' }] } }, 2);
@@ -276,7 +277,7 @@ describe('a PR delivery whose commit status GitHub refused (422), redelivered', 
     const redelivered = await deliver(base, payload, { encoding: 'form', deliveryId: 'gh-1' });
     expect(redelivered.status).toBe(202);
     await cockpit.idle();
-        expect(github.statuses(headSha).filter((s) => s.context === PREVIEW_CONTEXT).map((s) => s.state)).toEqual(['pending', 'success']);
+    expect(github.statuses(headSha).filter((s) => s.context === PREVIEW_CONTEXT).map((s) => s.state)).toEqual(['pending', 'success']);
     expect(await (await deliver(base, payload, { encoding: 'form', deliveryId: 'gh-1' })).json()).toEqual({ duplicate: true });
   });
 });

@@ -72,10 +72,10 @@ describe('Slack front over HTTP', () => {
   });
 
   test('each request logs under its own request id, user and command', async () => {
-    const { sent, responseUrl } = slash('drill staging');
+    const { sent, responseUrl } = slash('unlock staging it looks stuck');
     await sent;
     await rig.fake.waitFor(() => rig.fake.responsesTo(responseUrl.split('/').pop()!).length > 0);
-    const refused = rig.logger.lines().find((l) => l.msg === 'command refused' && l.command === 'drill');
+    const refused = rig.logger.lines().find((l) => l.msg === 'command refused' && l.command === 'unlock');
     expect(refused).toMatchObject({ user: 'U0ALICE001', requestId: expect.stringMatching(/^r-/) });
     // Bound once, by the core that parsed it (the listener bound it too, and every line carried it twice).
     const raw = rig.logger.text().split('\n').find((l) => l.includes('"command refused"'));

@@ -28,6 +28,8 @@ export interface AutomationStack {
   previewDestroy(opts: AutomationRunOptions): Promise<{ changeSummary: OpMap }>;
   /** `pulumi cancel`: tells the backend to stop (service) or unlock (self-managed) the stack's current update. */
   cancel(): Promise<void>;
+  /** `pulumi stack output --json --show-secrets`: the outputs of the last update, secrets in plaintext. */
+  outputs(): Promise<OutputMap>;
 }
 
 export interface WorkspaceOptions {
@@ -206,6 +208,7 @@ export function localAutomation(options: { env: NodeJS.ProcessEnv; extraEnvNames
         destroy: (o) => stack.destroy({ ...display, onEvent: o.onEvent, signal: o.signal }),
         previewDestroy: (o) => stack.previewDestroy({ ...display, onEvent: o.onEvent, signal: o.signal }),
         cancel: () => stack.cancel(),
+        outputs: () => stack.outputs(),
       };
     },
 

@@ -25,7 +25,7 @@ import { EngineEventFold, cleanEngineText } from './events';
  * share the stack's checkout; a preview of other code has a workspace of its own and runs beside them.
  */
 
-type OperationKind = 'preview' | 'up' | 'destroy' | 'cancel';
+type OperationKind = 'preview' | 'up' | 'destroy' | 'cancel' | 'outputs';
 
 type Running = { kind: OperationKind; controller: AbortController; signal: AbortSignal };
 
@@ -186,6 +186,21 @@ export class PulumiEngine implements InfraEngine {
 
   destroy(target: StackTarget, opts: UpdateOptions = {}): Promise<UpdateResult> {
     return this.update('destroy', target, opts);
+  }
+
+  /**
+   * One output of the stack's last update, secrets decrypted: for Cockpit's own use (a drill's kubeconfig), never
+   * for a message. Undefined when the stack has no such output.
+   */
+  async stackOutput(target: StackTarget, name: string): Promise<unknown> {
+    return this.exclusive(target, 'outputs', undefined, async (run) => {
+      const { stack } = await this.open(target, run.signal, { skipInstall: true });
+      try {
+        return (await stack.outputs())[name]?.value;
+      } catch (err) {
+        throw new UnavailableError(`Pulumi could not read the outputs of ${target.stack}.`, this.redactor([])(commandFailureText(err)));
+      }
+    });
   }
 
   async cancel(target: StackTarget): Promise<void> {

@@ -13,7 +13,9 @@ export function statusReply(report: StatusReport): Reply {
     const lock = s.lock
       ? `:lock: ${s.lock.purpose} by ${mention(s.lock.holder)} for ${formatDuration(s.lock.ageMs)} (ref ${s.lock.requestId})`
       : 'free';
-    return `*${s.name}* · branch \`${s.branch}\` · ${kind}${upDown} · ${lock}`;
+    const restore =
+      s.lastVerifiedRestore === undefined ? '' : s.lastVerifiedRestore === null ? ' · no verified restore' : ` · restore verified ${formatDuration(report.generatedAt.getTime() - s.lastVerifiedRestore.getTime())} ago`;
+    return `*${s.name}* · branch \`${s.branch}\` · ${kind}${upDown}${restore} · ${lock}`;
   });
   const store = report.store;
   const storeText = store.reachable

@@ -6,6 +6,7 @@ import { environmentsSchema } from './0003_environments';
 import { policySchema } from './0004_policy';
 import { oncallSchema } from './0006_oncall';
 import { incidentsSchema } from './0007_incidents';
+import { drillsSchema } from './0008_drills';
 
 /**
  * Every migration, in order of their names. They live in code, not in a folder the Migrator scans, so the
@@ -20,6 +21,7 @@ export function storeMigrations(dialect: StoreDialect): Record<string, Migration
     '0004_policy': policySchema(dialect),
     '0006_oncall': oncallSchema(dialect),
     '0007_incidents': incidentsSchema(dialect),
+    '0008_drills': drillsSchema(dialect),
   };
 }
 
