@@ -8,7 +8,7 @@ import { join } from 'node:path';
  */
 const root = join(__dirname, '..', '..');
 
-function loadedAfterBuilding(env: Record<string, string>): { bolt: boolean; octokit: boolean; demo: boolean } {
+function loadedAfterBuilding(env: Record<string, string>): { bolt: boolean; octokit: boolean; kubernetes: boolean; pulumi: boolean; demo: boolean } {
   const script = `
     const { createCockpit } = require('./bot/cockpit');
     const { loadConfig } = require('./bot/config');
@@ -19,17 +19,17 @@ function loadedAfterBuilding(env: Record<string, string>): { bolt: boolean; octo
     createCockpit(config, loadTeamConfig('cockpit.yml'), { log: createLogger({ level: 'silent' }) })
       .then(async (cockpit) => {
         const demo = Object.keys(require.cache).some((k) => k.includes('/bot/demo/'));
-        const found = { bolt: loaded('@slack/bolt'), octokit: loaded('@octokit/rest') || loaded('@octokit/core'), demo };
+        const found = { bolt: loaded('@slack/bolt'), octokit: loaded('@octokit/rest') || loaded('@octokit/core'), kubernetes: loaded('@kubernetes/client-node'), pulumi: loaded('@pulumi/pulumi'), demo };
         await cockpit.close();
         console.log(JSON.stringify(found));
       });
   `;
-  return JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: root, encoding: 'utf8' })) as { bolt: boolean; octokit: boolean; demo: boolean };
+  return JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: root, encoding: 'utf8' })) as { bolt: boolean; octokit: boolean; kubernetes: boolean; pulumi: boolean; demo: boolean };
 }
 
 describe('what building Cockpit loads', () => {
-  it('the console (no Slack, no GitHub) loads neither Bolt nor Octokit, and never the demo adapters', () => {
-    expect(loadedAfterBuilding({})).toEqual({ bolt: false, octokit: false, demo: false });
+  it('the console (no Slack, no GitHub) loads neither Bolt, Octokit, the Kubernetes client nor Pulumi, and never the demo adapters', () => {
+    expect(loadedAfterBuilding({})).toEqual({ bolt: false, octokit: false, kubernetes: false, pulumi: false, demo: false });
   });
 
   it('Slack loads Bolt; GitHub loads Octokit', () => {
