@@ -215,6 +215,7 @@ export type BotSettings = z.infer<typeof botSchema>;
 /** Secret settings: never printed, always handed to resources as Pulumi secrets. */
 export const SECRET_KEYS = [
   'alertmanagerWebhookToken',
+  'alertmanagerWebhookTokens',
   'grafanaAdminPassword',
   'backupAccessKeyId',
   'backupSecretAccessKey',
@@ -249,7 +250,7 @@ export type Settings<S> = {
     /** Set in existing-cluster mode. */
     kubeconfig?: S;
     /** Set when the bot runs here. */
-    bot?: { slackBotToken: S; slackSigningSecret: S; databaseUrl?: S; pulumiAccessToken?: S; digitaloceanToken?: S };
+    bot?: { slackBotToken: S; slackSigningSecret: S; databaseUrl?: S; pulumiAccessToken?: S; digitaloceanToken?: S; alertmanagerWebhookTokens?: S };
   };
 };
 
@@ -366,6 +367,16 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
     z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL'),
   );
   const pulumiAccessToken = secret('pulumiAccessToken', false);
+  // The Cockpit every stack's Alertmanager posts to holds the other stacks' tokens too: `dev=…,staging=…`.
+  const alertmanagerWebhookTokens = secret(
+    'alertmanagerWebhookTokens',
+    false,
+    z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,30}=\S{32,}(,[a-z][a-z0-9-]{0,30}=\S{32,})*$/, 'must be <stack>=<token>,… with each token at least 32 characters')
+      .refine((v) => !v.split(',').some((entry) => entry.split('=', 1)[0] === stack), `must not name ${stack}: its own token is cockpit:alertmanagerWebhookToken`),
+  );
+  if (bot !== undefined && !botOn && alertmanagerWebhookTokens !== undefined) problems.push(`${key('alertmanagerWebhookTokens')}: is only read when cockpit:bot.enabled is true (the Cockpit that receives the alerts)`);
   const digitaloceanToken = secret('digitaloceanToken', false);
 
   if (problems.length > 0) throw new StackConfigError(stack, problems);
@@ -394,7 +405,7 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
       backupSecretAccessKey: backupSecretAccessKey!,
       kubeconfig,
       bot: botOn
-        ? { slackBotToken: slackBotToken!, slackSigningSecret: slackSigningSecret!, databaseUrl, pulumiAccessToken, digitaloceanToken }
+        ? { slackBotToken: slackBotToken!, slackSigningSecret: slackSigningSecret!, databaseUrl, pulumiAccessToken, digitaloceanToken, alertmanagerWebhookTokens }
         : undefined,
     },
   };
@@ -434,6 +445,7 @@ export function loadStackConfig(infraDir: string = __dirname): StackConfig {
         databaseUrl: wrapOptional(s.bot.databaseUrl),
         pulumiAccessToken: wrapOptional(s.bot.pulumiAccessToken),
         digitaloceanToken: wrapOptional(s.bot.digitaloceanToken),
+        alertmanagerWebhookTokens: wrapOptional(s.bot.alertmanagerWebhookTokens),
       },
     },
   };

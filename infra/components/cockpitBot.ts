@@ -13,6 +13,8 @@ export type CockpitBotSecrets = {
   databaseUrl?: pulumi.Output<string>;
   pulumiAccessToken?: pulumi.Output<string>;
   digitaloceanToken?: pulumi.Output<string>;
+  /** The other stacks' Alertmanager tokens (`dev=…,staging=…`): each carries only its own stack's alerts. */
+  alertmanagerWebhookTokens?: pulumi.Output<string>;
 };
 
 export type CockpitBotArgs = {
@@ -102,6 +104,7 @@ export class CockpitBot extends pulumi.ComponentResource {
           SLACK_BOT_TOKEN: secrets.slackBotToken,
           SLACK_SIGNING_SECRET: secrets.slackSigningSecret,
           ALERTMANAGER_WEBHOOK_TOKEN: secrets.alertmanagerWebhookToken,
+          ALERTMANAGER_WEBHOOK_TOKENS: secrets.alertmanagerWebhookTokens,
           DATABASE_URL: secrets.databaseUrl,
           PULUMI_ACCESS_TOKEN: secrets.pulumiAccessToken,
           DIGITALOCEAN_TOKEN: secrets.digitaloceanToken,

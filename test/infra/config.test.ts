@@ -186,9 +186,17 @@ describe('a wrong value is named with what would be right', () => {
       for (const k of Object.keys(b)) delete b[k];
       b.enabled = false;
     });
-    for (const k of ['cockpit:slackBotToken', 'cockpit:slackSigningSecret', 'cockpit:databaseUrl']) raw = without(raw, k);
+    expect(problemsOf(raw)).toContain('cockpit:alertmanagerWebhookTokens: is only read when cockpit:bot.enabled is true (the Cockpit that receives the alerts)');
+    for (const k of ['cockpit:slackBotToken', 'cockpit:slackSigningSecret', 'cockpit:databaseUrl', 'cockpit:alertmanagerWebhookTokens']) raw = without(raw, k);
     expect(parseStackConfig(raw, 'prod').bot).toEqual({ enabled: false });
     expect(problemsOf(withSetting(raw, 'cockpit:bot', (b) => (b.replicas = 2)))).toEqual(['cockpit:bot: unknown key "replicas"']);
+  });
+
+  test('the other stacks’ Alertmanager tokens: <stack>=<token>, never this stack’s own', () => {
+    const set = (v: string) => problemsOf({ ...prodConfig(), 'cockpit:alertmanagerWebhookTokens': v });
+    expect(set('dev=short')).toEqual(['cockpit:alertmanagerWebhookTokens: must be <stack>=<token>,… with each token at least 32 characters']);
+    expect(set(`prod=${'x'.repeat(32)}`)).toEqual(['cockpit:alertmanagerWebhookTokens: must not name prod: its own token is cockpit:alertmanagerWebhookToken']);
+    expect(parseStackConfig({ ...prodConfig(), 'cockpit:alertmanagerWebhookTokens': `dev=${'x'.repeat(32)},staging=${'y'.repeat(40)}` }, 'prod').secrets.bot?.alertmanagerWebhookTokens).toBe(`dev=${'x'.repeat(32)},staging=${'y'.repeat(40)}`);
   });
 
   test('a YAML number where Kubernetes wants a CPU string is accepted', () => {

@@ -24,6 +24,7 @@ export const TEST_SECRETS = {
   'cockpit:databaseUrl': 'postgresql://cockpit:db-password-test@db.internal:25060/cockpit?sslmode=require',
   'cockpit:pulumiAccessToken': 'pul-access-token-test-0123456789',
   'cockpit:digitaloceanToken': 'dop_v1_digitalocean-token-test-0123456789',
+  'cockpit:alertmanagerWebhookTokens': 'dev=am-dev-token-0123456789abcdef0123456789ab,staging=am-staging-token-0123456789abcdef012345',
 } as const;
 type SecretKey = keyof typeof TEST_SECRETS;
 
@@ -45,6 +46,7 @@ export const STACK_SECRETS: Record<StackName, SecretKey[]> = {
     'cockpit:databaseUrl',
     'cockpit:pulumiAccessToken',
     'cockpit:digitaloceanToken',
+    'cockpit:alertmanagerWebhookTokens',
   ],
 };
 

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import cockpitInfra from '../../infra';
+import { loadConfig } from '../../bot/config';
 import { ALERT_RULES } from '../../infra/alerts/rules';
 import { ALPHA_BANNER_TEXT } from '../../infra/components/productEnvironment';
 import { KUBECONFIG_TTL_SECONDS } from '../../infra/components/cluster';
@@ -148,6 +149,7 @@ describe('secrets', () => {
     expect(keys('staging')).toEqual(['ALERTMANAGER_WEBHOOK_TOKEN', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET']);
     expect(keys('prod')).toEqual([
       'ALERTMANAGER_WEBHOOK_TOKEN',
+      'ALERTMANAGER_WEBHOOK_TOKENS',
       'DATABASE_URL',
       'DIGITALOCEAN_TOKEN',
       'PULUMI_ACCESS_TOKEN',
@@ -156,6 +158,12 @@ describe('secrets', () => {
     ]);
     const env = plain(named(runs.prod, T.secret, 'cockpit-env').inputs).stringData;
     expect(env.DATABASE_URL).toBe(TEST_SECRETS['cockpit:databaseUrl']);
+    // The Cockpit every Alertmanager posts to holds the other stacks' tokens, in the form bot/config.ts reads.
+    expect(env.ALERTMANAGER_WEBHOOK_TOKENS).toBe(TEST_SECRETS['cockpit:alertmanagerWebhookTokens']);
+    expect(loadConfig({ ALERTMANAGER_WEBHOOK_TOKENS: env.ALERTMANAGER_WEBHOOK_TOKENS, ALERTMANAGER_WEBHOOK_TOKEN: env.ALERTMANAGER_WEBHOOK_TOKEN }).alertmanager.tokens.perStack).toEqual({
+      dev: 'am-dev-token-0123456789abcdef0123456789ab',
+      staging: 'am-staging-token-0123456789abcdef012345',
+    });
   });
 });
 
