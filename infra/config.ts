@@ -139,7 +139,20 @@ const backupsSchema = z.strictObject({
   prefix: z.string().regex(/^[a-z0-9][a-z0-9-]*(\/[a-z0-9][a-z0-9-]*)*$/, 'must be a path like "clusters/prod"'),
   schedule: cron,
   retentionDays: int(1, 3650),
-});
+  /**
+   * Other clusters' backups this cluster may restore but never writes: a ReadOnly BackupStorageLocation each, in
+   * the same bucket. The weekly restore drill reads prod's newest backup on staging's cluster through one.
+   */
+  readOnlyLocations: z
+    .array(
+      z.strictObject({
+        name: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a Kubernetes name').refine((n) => n !== 'default', 'must not be "default", this cluster\'s own location'),
+        prefix: z.string().regex(/^[a-z0-9][a-z0-9-]*(\/[a-z0-9][a-z0-9-]*)*$/, 'must be a path like "clusters/prod"'),
+      }),
+    )
+    .default([]),
+})
+  .refine((b) => b.readOnlyLocations.every((l) => l.prefix !== b.prefix), { message: 'a read-only location must not point at this cluster\'s own prefix', path: ['readOnlyLocations'] });
 
 /** Namespaces the program creates for itself; a product namespace of the same name would be declared twice. */
 const PLATFORM_NAMESPACES = ['monitoring', 'logging', 'elastic-system', 'velero', 'traefik', 'cert-manager', 'cockpit', 'kube-system', 'default'];

@@ -85,6 +85,17 @@ export class Backups extends pulumi.ComponentResource {
                 checksumAlgorithm: '',
               },
             },
+            // Another cluster's backups, to restore here (a drill) and never to write or prune: Velero keeps its
+            // hands off a ReadOnly location, and its own schedule still writes only to `default`.
+            ...s.readOnlyLocations.map((l) => ({
+              name: l.name,
+              provider: 'aws',
+              bucket: s.bucket,
+              prefix: l.prefix,
+              default: false,
+              accessMode: 'ReadOnly',
+              config: { region: s.region, s3Url: s.endpoint, checksumAlgorithm: '' },
+            })),
           ],
           volumeSnapshotLocation: [],
           uploaderType: 'kopia',

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import cockpitInfra from '../../infra';
 import { loadConfig } from '../../bot/config';
+import { loadTeamConfig } from '../../bot/teamConfig';
 import { ALERT_RULES } from '../../infra/alerts/rules';
 import { ALPHA_BANNER_TEXT } from '../../infra/components/productEnvironment';
 import { KUBECONFIG_TTL_SECONDS } from '../../infra/components/cluster';
@@ -245,15 +246,26 @@ describe('backups', () => {
     expect(schedule).toBe(backups.schedule);
     expect(velero.deployNodeAgent).toBe(true);
     expect(velero.metrics.serviceMonitor.enabled).toBe(true);
-    expect(velero.configuration.backupStorageLocation).toEqual([
+    expect(velero.configuration.backupStorageLocation[0]).toEqual(
       expect.objectContaining({
         name: 'default',
         bucket: backups.bucket,
         prefix: `clusters/${stack}`,
+        accessMode: 'ReadWrite',
         config: expect.objectContaining({ s3Url: 'https://fra1.digitaloceanspaces.com', region: 'fra1' }),
       }),
-    ]);
+    );
     expect(run.outputs.backups).toMatchObject({ schedule: 'velero-product', includedNamespaces: template.includedNamespaces });
+  });
+
+  test('staging reads prod’s backups through a ReadOnly location, for the weekly drill cockpit.yml runs there', () => {
+    const locations = (stack: StackName) => helmValues(runs[stack], 'velero').configuration.backupStorageLocation as Array<Record<string, Json>>;
+    expect(locations('staging').slice(1)).toEqual([expect.objectContaining({ name: 'prod', prefix: 'clusters/prod', accessMode: 'ReadOnly', default: false })]);
+    for (const stack of ['dev', 'integration', 'prod'] as const) expect(locations(stack)).toHaveLength(1);
+    const team = loadTeamConfig(path.join(REPO_ROOT, 'cockpit.yml'));
+    const weekly = team.drills?.weekly;
+    expect(weekly).toBeDefined();
+    expect(locations(weekly!.cluster as StackName).map((l) => l.name)).toContain(weekly!.storageLocation);
   });
 
   test('where the bot runs, its namespace is backed up with the product', () => {
