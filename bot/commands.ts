@@ -1,7 +1,8 @@
 import type { KnownBlock, ModalView } from '@slack/types';
 import { InputError, isCockpitError, NotAvailableYetError } from '../handlers/errors';
 import { describeActor } from '../handlers/policy';
-import type { Actor, AuditLog, Logger } from '../handlers/ports';
+import type { AuditLog, Logger } from '../handlers/ports';
+import type { Actor } from '../handlers/model/identity';
 import { getStatus, type StatusDeps } from '../handlers/status';
 import { parseCommand, type CommandRequest, type Verb } from './router';
 import { errorReply, unexpectedErrorReply } from './slack/blocks/errors';

@@ -1,4 +1,5 @@
-import type { HealthProbe, ServiceHealth } from '../handlers/ports';
+import type { HealthProbe } from '../handlers/ports';
+import type { ServiceHealth } from '../handlers/model/health';
 
 /**
  * Health of the services Cockpit depends on, asked sparingly: /readyz is polled every few seconds by every

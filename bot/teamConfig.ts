@@ -6,7 +6,7 @@ import type { AlertSettings } from '../handlers/alerts';
 import { checkAvailability, isTimeZone, type CronSchedule } from '../handlers/availability';
 import { DEFAULT_MAX_OVERRIDE_MINUTES, OnCallService, type OnCallSettings } from '../handlers/oncall';
 import type { EscalationSettings, EscalationStep } from '../handlers/page';
-import type { OnCallLevel } from '../handlers/ports';
+import type { OnCallLevel } from '../handlers/model/oncall';
 import { ONCALL_LEVELS, WEEKDAYS, formatShiftTime, localInstant, type Rotation, type RotationLayer } from '../handlers/rotation';
 import type { KubeconfigSource } from '../handlers/team';
 import { parseDurationMinutes } from './router/tokens';

@@ -3,21 +3,9 @@ import { InputError, NotAllowedError, NotFoundError } from './errors';
 import type { PagerService } from './page';
 import type { Policy, RequestMeta } from './policy';
 import { describeActor } from './policy';
-import type {
-  AlertBoard,
-  AlertGroup,
-  AlertGroupDirectory,
-  AlertGroupSummary,
-  AlertNotification,
-  AlertStore,
-  AuditLog,
-  Clock,
-  Heartbeats,
-  Logger,
-  OnCallDirectory,
-  OnCallLevel,
-  Silencer,
-} from './ports';
+import type { AlertBoard, AlertGroupDirectory, AlertStore, AuditLog, Clock, Heartbeats, Logger, OnCallDirectory, Silencer } from './ports';
+import type { AlertGroup, AlertGroupSummary, AlertNotification } from './model/alerts';
+import type { OnCallLevel } from './model/oncall';
 import { ONCALL_LEVELS } from './rotation';
 import { kindOf } from './policy';
 import { displayName, type Team } from './team';

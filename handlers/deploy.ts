@@ -1,26 +1,11 @@
 import { ConflictError, InputError, NotFoundError } from './errors';
 import { approversOf, describeActor, recordAct, type MergeVerdict, type Policy, type RequestMeta } from './policy';
-import type {
-  AuditLog,
-  AuditOutcome,
-  Clock,
-  DeployPlan,
-  DeployPlans,
-  DeployPlanStatus,
-  DrillHistory,
-  EngineProgress,
-  IncidentBoard,
-  IncidentSummary,
-  InfraEngine,
-  MergeSource,
-  PreviewCode,
-  PreviewResult,
-  RiskAssessment,
-  StackLock,
-  StackLocks,
-  StackTarget,
-  UpdateResult,
-} from './ports';
+import type { AuditLog, Clock, DeployPlans, DrillHistory, IncidentBoard, InfraEngine, StackLocks } from './ports';
+import type { AuditOutcome } from './model/audit';
+import type { DeployPlan, DeployPlanStatus, MergeSource, RiskAssessment } from './model/deploys';
+import type { IncidentSummary } from './model/incidents';
+import type { EngineProgress, PreviewCode, PreviewResult, UpdateResult } from './model/infra';
+import type { StackLock, StackTarget } from './model/stacks';
 import { assessRisk, type Measurement } from './risk';
 import { describeLock, requireEngine, withStackLock, type StackLockDeps } from './stackLock';
 import type { Team } from './team';

@@ -1,23 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { ConflictError, NotFoundError } from './errors';
 import { describeActor, type Policy, type RequestMeta } from './policy';
-import type {
-  AuditLog,
-  AuditOutcome,
-  Clock,
-  DrillCluster,
-  DrillClusters,
-  DrillHistory,
-  DrillJob,
-  DrillMarker,
-  DrillRun,
-  DrillStep,
-  DrillStepName,
-  DrillTrigger,
-  StackLocks,
-  VeleroOperationState,
-  WorkloadState,
-} from './ports';
+import type { AuditLog, Clock, DrillCluster, DrillClusters, DrillHistory, StackLocks } from './ports';
+import type { AuditOutcome } from './model/audit';
+import type { DrillJob, DrillMarker, DrillRun, DrillStep, DrillStepName, DrillTrigger, VeleroOperationState, WorkloadState } from './model/drills';
 import { describeLock, withStackLock } from './stackLock';
 import type { DrillSettings, StackDrillSettings, Team } from './team';
 

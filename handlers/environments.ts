@@ -1,7 +1,11 @@
 import { nextTransition, scheduledState, type Availability } from './availability';
 import { ConflictError, InputError, isCockpitError, NotFoundError } from './errors';
 import { kindOf, recordAct, type Policy, type RequestMeta, type StackKind } from './policy';
-import type { AuditLog, AuditOutcome, Clock, EngineProgress, Environment, Environments, InfraEngine, PreviewResult, StackLock, StackLocks, StackTarget, UpdateResult } from './ports';
+import type { AuditLog, Clock, Environments, InfraEngine, StackLocks } from './ports';
+import type { AuditOutcome } from './model/audit';
+import type { Environment } from './model/environments';
+import type { EngineProgress, PreviewResult, UpdateResult } from './model/infra';
+import type { StackLock, StackTarget } from './model/stacks';
 import { describeLock, requireEngine, withStackLock, type Locked } from './stackLock';
 import type { Team } from './team';
 

@@ -28,21 +28,11 @@ import {
   type Urgency,
 } from './incidentModel';
 import { describeActor, type IncidentFacts, type Policy, type RequestMeta } from './policy';
-import type {
-  AlertGroupDirectory,
-  AlertGroupSummary,
-  AuditEntry,
-  AuditLog,
-  Clock,
-  IncidentEffects,
-  IncidentPatch,
-  IncidentRecords,
-  IncidentSeverity,
-  MessageTemplateSource,
-  OnCallDirectory,
-  OnCallLevel,
-  Pager,
-} from './ports';
+import type { AlertGroupDirectory, AuditLog, Clock, IncidentRecords, MessageTemplateSource, OnCallDirectory, Pager } from './ports';
+import type { AlertGroupSummary } from './model/alerts';
+import type { AuditEntry } from './model/audit';
+import type { IncidentEffects, IncidentPatch, IncidentSeverity } from './model/incidents';
+import type { OnCallLevel } from './model/oncall';
 import { displayName, personById, type Team } from './team';
 import { renderTemplate, TemplateError, type TemplateName } from './templates';
 

@@ -1,4 +1,4 @@
-import type { IncidentSeverity, IncidentSummary } from './ports';
+import type { IncidentSeverity, IncidentSummary } from './model/incidents';
 
 /**
  * An incident's data and the rules runbooks/incident-management.md writes down, as pure functions: the ITIL

@@ -1,7 +1,10 @@
 import type { Deployer, MergeRunOutcome, ProgressListener } from './deploy';
 import { NotAllowedError } from './errors';
 import { DRILL_CONTEXT, recordAct, type MergeVerdict, type Policy } from './policy';
-import type { AuditLog, Clock, CodeHost, DeployPlan, MergeQueue, PullRequestMerged, QueuedMerge, StackLock, StackLocks } from './ports';
+import type { AuditLog, Clock, CodeHost, MergeQueue, StackLocks } from './ports';
+import type { PullRequestMerged } from './model/code';
+import type { DeployPlan, QueuedMerge } from './model/deploys';
+import type { StackLock } from './model/stacks';
 import { personById, stackOfBranch, type Team } from './team';
 
 /**

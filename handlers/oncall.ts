@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { ConflictError, InputError, NotFoundError } from './errors';
 import { describeActor, type Policy, type RequestMeta } from './policy';
-import type { AuditLog, Clock, OnCallDirectory, OnCallLevel, OnCallOverride, OnCallOverrides, ShiftSwap } from './ports';
+import type { AuditLog, Clock, OnCallDirectory, OnCallOverrides } from './ports';
+import type { OnCallLevel, OnCallOverride, ShiftSwap } from './model/oncall';
 import { clashes, mergeByPerson, ONCALL_LEVELS, resolveAt, shiftsBetween, localInstant, type Rotation, type Shift } from './rotation';
 import { displayName, personById, type Team } from './team';
 

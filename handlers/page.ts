@@ -1,22 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { ConflictError, InputError, NotFoundError } from './errors';
 import type { Policy, RequestMeta } from './policy';
-import type {
-  Clock,
-  AuditLog,
-  NewNotification,
-  NotificationAddress,
-  OnCallDirectory,
-  OnCallLevel,
-  Page,
-  PageNotification,
-  PageNotifier,
-  PageSource,
-  PageStore,
-  PageTarget,
-  Pager,
-  Logger,
-} from './ports';
+import type { Clock, AuditLog, OnCallDirectory, PageNotifier, PageStore, Pager, Logger } from './ports';
+import type { NewNotification, NotificationAddress, OnCallLevel, Page, PageNotification, PageSource, PageTarget } from './model/oncall';
 import { describeActor } from './policy';
 import { ONCALL_LEVELS } from './rotation';
 import type { Team } from './team';

@@ -1,6 +1,12 @@
 import { describeAvailability, formatInZone, nextTransition, scheduledState } from './availability';
 import { ConflictError, InputError, NotAllowedError, NotFoundError, type CockpitError } from './errors';
-import type { Actor, AuditLog, AuditOutcome, Clock, CommitState, DeployPlan, DeployPlans, IdentitySource, IncidentBoard, IncidentSeverity, IncidentSummary, PullRequestReview, StackLock, StackMerge, StackTarget } from './ports';
+import type { AuditLog, Clock, DeployPlans, IncidentBoard } from './ports';
+import type { AuditOutcome } from './model/audit';
+import type { CommitState, PullRequestReview } from './model/code';
+import type { DeployPlan, StackMerge } from './model/deploys';
+import type { Actor, IdentitySource } from './model/identity';
+import type { IncidentSeverity, IncidentSummary } from './model/incidents';
+import type { StackLock, StackTarget } from './model/stacks';
 import { displayName, personByGitHubLogin, personById, type Person, type StackSettings, type Team } from './team';
 
 /**

@@ -1,7 +1,10 @@
 import { parse as parseYaml } from 'yaml';
 import { InputError } from './errors';
 import { DRILL_CONTEXT, recordAct, type Policy, type RequestMeta } from './policy';
-import type { AuditLog, BranchComparison, Clock, CodeHost, CommitState, DrillHistory, DrillRecord, PreviewCode, PullRequestRef } from './ports';
+import type { AuditLog, Clock, CodeHost, DrillHistory } from './ports';
+import type { BranchComparison, CommitState, PullRequestRef } from './model/code';
+import type { DrillRecord } from './model/drills';
+import type { PreviewCode } from './model/infra';
 import type { Measurement } from './risk';
 import { displayName, type StackSettings, type Team } from './team';
 

@@ -1,4 +1,7 @@
-import type { DrillRecord, IncidentSummary, PreviewResult, ResourceChange, RiskAssessment } from './ports';
+import type { RiskAssessment } from './model/deploys';
+import type { DrillRecord } from './model/drills';
+import type { IncidentSummary } from './model/incidents';
+import type { PreviewResult, ResourceChange } from './model/infra';
 import { isFreezing } from './policy';
 
 /** What a stack would do with some code: a preview and its measured risk, or why there is none. */

@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import type { OnCallLevel } from './ports';
+import type { OnCallLevel } from './model/oncall';
 
 /**
  * Rotations as Grafana OnCall and PagerDuty resolve them. A level's rotation is a stack of layers; each layer

@@ -1,4 +1,5 @@
-import type { Runbook, RunbookLibrary } from './ports';
+import type { RunbookLibrary } from './ports';
+import type { Runbook } from './model/runbooks';
 
 /**
  * `/cockpit runbook [name]`: the written process, at hand in the channel where it is needed. A name that matches

@@ -1,5 +1,6 @@
 import { UnavailableError } from './errors';
-import type { InfraEngine, StackLock, StackLocks, StackTarget } from './ports';
+import type { InfraEngine, StackLocks } from './ports';
+import type { StackLock, StackTarget } from './model/stacks';
 import { displayName, type Team } from './team';
 
 /**

@@ -1,4 +1,8 @@
-import type { Clock, DrillHistory, EngineAvailability, Environment, Environments, HealthProbe, InfraEngine, ServiceHealth, StackLock, StackLocks, StoreHealth, StoreProbe } from './ports';
+import type { Clock, DrillHistory, Environments, HealthProbe, InfraEngine, StackLocks, StoreProbe } from './ports';
+import type { Environment } from './model/environments';
+import type { ServiceHealth, StoreHealth } from './model/health';
+import type { EngineAvailability } from './model/infra';
+import type { StackLock } from './model/stacks';
 import type { Team } from './team';
 
 /** The state of Cockpit at a glance: what `/cockpit status` answers. */

@@ -1,14 +1,6 @@
 import { ConflictError, NotFoundError } from '../../handlers/errors';
-import type {
-  BranchComparison,
-  CodeHost,
-  CommentRef,
-  CommitState,
-  CommitStatus,
-  PullRequestDetails,
-  PullRequestRef,
-  PullRequestReview,
-} from '../../handlers/ports';
+import type { CodeHost } from '../../handlers/ports';
+import type { BranchComparison, CommentRef, CommitState, CommitStatus, PullRequestDetails, PullRequestRef, PullRequestReview } from '../../handlers/model/code';
 import type { DemoRepository } from './repository';
 
 /**

@@ -1,5 +1,7 @@
 import type { Deployer, RequestMeta, RunOutcome } from '../../handlers/deploy';
-import type { Clock, DeployPlan, EngineProgress } from '../../handlers/ports';
+import type { Clock } from '../../handlers/ports';
+import type { DeployPlan } from '../../handlers/model/deploys';
+import type { EngineProgress } from '../../handlers/model/infra';
 import type { ActionHandler, Conversation, PostedMessage, RequestContext, VerbHandler, VerbHandlers } from '../commands';
 import {
   awaitingApprovalReply,

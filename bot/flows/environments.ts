@@ -1,5 +1,6 @@
 import { EnvironmentKeeper, SCHEDULER_ACTOR, type EnvironmentEvent, type EnvironmentTiming, type RequestMeta } from '../../handlers/environments';
-import type { AuditLog, Clock, Environments, InfraEngine, Leases, Logger, StackLocks } from '../../handlers/ports';
+import type { AuditLog, Clock, Environments, InfraEngine, Logger, StackLocks } from '../../handlers/ports';
+import type { Leases } from '../scheduler/leases';
 import { ConflictError, isCockpitError } from '../../handlers/errors';
 import type { Policy } from '../../handlers/policy';
 import type { Team } from '../../handlers/team';

@@ -2,20 +2,10 @@ import type { Deployer } from '../../handlers/deploy';
 import { ConflictError, InputError, isCockpitError } from '../../handlers/errors';
 import type { MergeDeployer, MergeHooks, MergeOutcome } from '../../handlers/merges';
 import { describeActor, type Policy } from '../../handlers/policy';
-import type {
-  Actor,
-  AuditLog,
-  BranchPushed,
-  Clock,
-  CodeHost,
-  CodeHostEvent,
-  CommitState,
-  DeployPlan,
-  Logger,
-  PullRequestPreviewRequested,
-  PullRequestChanged,
-  PullRequestMerged,
-} from '../../handlers/ports';
+import type { AuditLog, Clock, CodeHost, Logger } from '../../handlers/ports';
+import type { BranchPushed, CodeHostEvent, CommitState, PullRequestPreviewRequested, PullRequestChanged, PullRequestMerged } from '../../handlers/model/code';
+import type { DeployPlan } from '../../handlers/model/deploys';
+import type { Actor } from '../../handlers/model/identity';
 import { measurementMarkdown } from '../../handlers/promote';
 import type { Measurement } from '../../handlers/risk';
 import { displayName, stackOfBranch, type Team } from '../../handlers/team';

@@ -3,23 +3,8 @@ import { AlertIntake, alertSettings } from '../../handlers/alerts';
 import { OnCallService } from '../../handlers/oncall';
 import { PagerService, type PagerMetrics } from '../../handlers/page';
 import type { Policy, RequestMeta } from '../../handlers/policy';
-import type {
-  AlertStore,
-  AuditLog,
-  Clock,
-  Heartbeats,
-  IncidentBoard,
-  Logger,
-  NotificationAddress,
-  NotificationReceipt,
-  OnCallAnnouncements,
-  OnCallOverrides,
-  Page,
-  PageNotification,
-  PageNotifier,
-  PageStore,
-  Silencer,
-} from '../../handlers/ports';
+import type { AlertStore, AuditLog, Clock, Heartbeats, IncidentBoard, Logger, OnCallAnnouncements, OnCallOverrides, PageNotifier, PageStore, Silencer } from '../../handlers/ports';
+import type { NotificationAddress, NotificationReceipt, Page, PageNotification } from '../../handlers/model/oncall';
 import type { Team } from '../../handlers/team';
 import type { ActionHandler, RequestContext, VerbHandlers } from '../commands';
 import { alertmanagerHook, type WebhookTokens } from '../http/alertmanagerHook';

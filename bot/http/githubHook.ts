@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { CodeHostEvent, DeliveryLog, Logger } from '../../handlers/ports';
+import type { Logger } from '../../handlers/ports';
+import type { DeliveryLog } from '../deliveries';
+import type { CodeHostEvent } from '../../handlers/model/code';
 import { parseGitHubEvent, printable, verifyGitHubSignature } from '../integrations/github';
 import { readBody, sendJson, type RouteHandler } from './server';
 

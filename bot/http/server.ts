@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
-import type { ServiceHealth, StoreProbe } from '../../handlers/ports';
+import type { StoreProbe } from '../../handlers/ports';
+import type { ServiceHealth } from '../../handlers/model/health';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
 

@@ -1,5 +1,6 @@
 import { createTask, type Logger as CronLogger, type RunCoordinator, type ScheduledTask } from 'node-cron';
-import type { Clock, Leases, Logger } from '../../handlers/ports';
+import type { Clock, Logger } from '../../handlers/ports';
+import type { Leases } from './leases';
 import { newRequestId } from '../requestId';
 
 /**

@@ -10,7 +10,8 @@ import {
   type ReceiverEvent,
 } from '@slack/bolt';
 import { WebClient, type WebClientOptions } from '@slack/web-api';
-import type { DeliveryLog, ServiceHealth } from '../../handlers/ports';
+import type { DeliveryLog } from '../deliveries';
+import type { ServiceHealth } from '../../handlers/model/health';
 import type { CommandCore } from '../commands';
 import type { SlackConfig, SlackTiming } from '../config';
 import type { Logger } from '../log';

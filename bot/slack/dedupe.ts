@@ -1,4 +1,5 @@
-import type { DeliveryLog, Logger } from '../../handlers/ports';
+import type { Logger } from '../../handlers/ports';
+import type { DeliveryLog } from '../deliveries';
 
 /** A retried delivery is remembered this long; Slack retries within minutes, so an hour is ample. */
 export const DELIVERY_TTL_MS = 60 * 60 * 1000;

@@ -1,6 +1,7 @@
 import type { SocketModeReceiver } from '@slack/bolt';
 import type { AuthTestResponse, WebClient } from '@slack/web-api';
-import type { HealthProbe, ServiceHealth } from '../../handlers/ports';
+import type { HealthProbe } from '../../handlers/ports';
+import type { ServiceHealth } from '../../handlers/model/health';
 import type { SlackTiming } from '../config';
 import { healthProbe, reuseAnswer } from '../health';
 

@@ -1,5 +1,6 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
-import type { AlertApplyResult, AlertGroup, AlertStore, Heartbeat, Heartbeats, IncomingAlert, StoredAlert } from '../../handlers/ports';
+import type { AlertStore, Heartbeats } from '../../handlers/ports';
+import type { AlertApplyResult, AlertGroup, Heartbeat, IncomingAlert, StoredAlert } from '../../handlers/model/alerts';
 import { type AlertGroupsTable, type AlertsTable, type Database, fromStoredTime, toStoredTime } from './db';
 
 /** SQLite allows 32766 bound values a statement; 500 alerts of 9 columns stay far below, on both dialects. */

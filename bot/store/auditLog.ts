@@ -1,5 +1,6 @@
 import { type Kysely } from 'kysely';
-import { type AuditEntry, type AuditLog, type AuditOutcome, type AuditQuery, type Clock } from '../../handlers/ports';
+import type { AuditLog, Clock } from '../../handlers/ports';
+import type { AuditEntry, AuditOutcome, AuditQuery } from '../../handlers/model/audit';
 import { type AuditLogTable, type Database, fromStoredTime, toStoredTime } from './db';
 
 export const AUDIT_QUERY_DEFAULT_LIMIT = 100;

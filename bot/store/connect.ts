@@ -3,20 +3,9 @@ import { dirname, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, type MigrationResultSet, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import type * as Pg from 'pg';
-import {
-  type AuditLog,
-  type Clock,
-  type DeliveryLog,
-  type DeployPlans,
-  type DrillHistory,
-  type Environments,
-  type IncidentRecords,
-  type Leases,
-  type MergeQueue,
-  type Logger,
-  type StackLocks,
-  type StoreProbe,
-} from '../../handlers/ports';
+import type { AuditLog, Clock, DeployPlans, DrillHistory, Environments, IncidentRecords, MergeQueue, Logger, StackLocks, StoreProbe } from '../../handlers/ports';
+import type { DeliveryLog } from '../deliveries';
+import type { Leases } from '../scheduler/leases';
 import { type Config } from '../config';
 import { SqlAlertStore, SqlHeartbeats } from './alerts';
 import { SqlAuditLog } from './auditLog';

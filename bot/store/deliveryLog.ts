@@ -1,5 +1,6 @@
 import { type Kysely } from 'kysely';
-import { type Clock, type DeliveryLog, type Logger } from '../../handlers/ports';
+import type { Clock, Logger } from '../../handlers/ports';
+import type { DeliveryLog } from '../deliveries';
 import { type Database, toStoredTime } from './db';
 import { errorMessage, redactCredentials } from './probe';
 

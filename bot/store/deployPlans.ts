@@ -1,17 +1,10 @@
 import { type Kysely, type Selectable, type Updateable } from 'kysely';
 import { ConflictError, NotFoundError } from '../../handlers/errors';
-import {
-  type Clock,
-  type DeployPlan,
-  type DeployPlans,
-  type DeployPlanStatus,
-  type DrillRecord,
-  type MergeSource,
-  type IncidentSummary,
-  type PreviewResult,
-  type RiskAssessment,
-  type UpdateResult,
-} from '../../handlers/ports';
+import type { Clock, DeployPlans } from '../../handlers/ports';
+import type { DeployPlan, DeployPlanStatus, MergeSource, RiskAssessment } from '../../handlers/model/deploys';
+import type { DrillRecord } from '../../handlers/model/drills';
+import type { IncidentSummary } from '../../handlers/model/incidents';
+import type { PreviewResult, UpdateResult } from '../../handlers/model/infra';
 import { type Database, type DeployPlansTable, fromStoredTime, toStoredTime } from './db';
 
 type TransitionPatch = NonNullable<Parameters<DeployPlans['transition']>[3]>;

@@ -1,5 +1,6 @@
 import { type Kysely, type Selectable } from 'kysely';
-import { type DrillHistory, type DrillMarker, type DrillRecord, type DrillRun, type DrillTrigger } from '../../handlers/ports';
+import type { DrillHistory } from '../../handlers/ports';
+import type { DrillMarker, DrillRecord, DrillRun, DrillTrigger } from '../../handlers/model/drills';
 import { type Database, type DrillRunsTable, fromStoredTime, toStoredTime } from './db';
 
 const OUTCOMES: readonly DrillRecord['outcome'][] = ['passed', 'failed'];

@@ -1,5 +1,6 @@
 import { type Kysely, type Selectable } from 'kysely';
-import { type Clock, type Environment, type Environments, type EnvironmentState } from '../../handlers/ports';
+import type { Clock, Environments } from '../../handlers/ports';
+import type { Environment, EnvironmentState } from '../../handlers/model/environments';
 import { type Database, type EnvironmentsTable, fromStoredTime, toStoredTime } from './db';
 
 const STATES: readonly EnvironmentState[] = ['up', 'down'];

@@ -1,7 +1,8 @@
 import { type Kysely, type Selectable, type Transaction, type Updateable } from 'kysely';
 import type { ForumBacklog } from '../../handlers/forum';
 import { FINISHED, IN_PROGRESS, incidentStream, isIncidentStatus, SEVERITIES, type IncidentRecord, type IncidentStatus, type NewTimelineEntry, type TimelineEntry } from '../../handlers/incidentModel';
-import type { Clock, IncidentEffects, IncidentPatch, IncidentRecords, IncidentSeverity, IncidentSummary, NewIncidentRecord } from '../../handlers/ports';
+import type { Clock, IncidentRecords } from '../../handlers/ports';
+import type { IncidentEffects, IncidentPatch, IncidentSeverity, IncidentSummary, NewIncidentRecord } from '../../handlers/model/incidents';
 import { type Database, type IncidentsTable, fromStoredTime, toStoredTime } from './db';
 import { enqueueForumWrites, SqlForumOutbox } from './forumOutbox';
 

@@ -1,5 +1,6 @@
 import { type Kysely } from 'kysely';
-import { type Clock, type Leases } from '../../handlers/ports';
+import type { Clock } from '../../handlers/ports';
+import type { Leases } from '../scheduler/leases';
 import { type Database, toStoredTime } from './db';
 
 /**

@@ -1,5 +1,6 @@
 import { type Kysely, type Selectable } from 'kysely';
-import type { MergeQueue, QueuedMerge } from '../../handlers/ports';
+import type { MergeQueue } from '../../handlers/ports';
+import type { QueuedMerge } from '../../handlers/model/deploys';
 import { type Database, type MergeQueueTable, fromStoredTime, toStoredTime } from './db';
 
 /**

@@ -1,5 +1,6 @@
 import { type Kysely, type Selectable } from 'kysely';
-import type { OnCallAnnouncements, OnCallLevel, OnCallOverride, OnCallOverrides, ShiftSwap } from '../../handlers/ports';
+import type { OnCallAnnouncements, OnCallOverrides } from '../../handlers/ports';
+import type { OnCallLevel, OnCallOverride, ShiftSwap } from '../../handlers/model/oncall';
 import { type Database, type OnCallOverridesTable, type OnCallSwapsTable, fromStoredTime, toStoredTime } from './db';
 
 /** Overrides and swaps. Accepting a swap is one transaction: the swap's status and its two overrides, or nothing. */

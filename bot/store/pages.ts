@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Kysely, type Selectable, type Transaction, sql } from 'kysely';
-import type { Clock, NewNotification, NotificationReceipt, Page, PageNotification, PageSource, PageStore } from '../../handlers/ports';
+import type { Clock, PageStore } from '../../handlers/ports';
+import type { NewNotification, NotificationReceipt, Page, PageNotification, PageSource } from '../../handlers/model/oncall';
 import { type Database, type PageNotificationsTable, type PagesTable, fromStoredTime, toStoredTime } from './db';
 
 /**

@@ -1,5 +1,6 @@
 import { type Kysely, type Migrator, sql } from 'kysely';
-import { type StoreHealth, type StoreProbe } from '../../handlers/ports';
+import type { StoreProbe } from '../../handlers/ports';
+import type { StoreHealth } from '../../handlers/model/health';
 import { type Database, type StoreDialect } from './db';
 
 export interface ProbeOptions {

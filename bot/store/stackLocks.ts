@@ -1,5 +1,6 @@
 import { type Kysely, type Selectable } from 'kysely';
-import { type Clock, type LockAttempt, type StackLock, type StackLocks } from '../../handlers/ports';
+import type { Clock, StackLocks } from '../../handlers/ports';
+import type { LockAttempt, StackLock } from '../../handlers/model/stacks';
 import { type Database, type StackLocksTable, fromStoredTime, toStoredTime } from './db';
 
 /**

@@ -1,6 +1,6 @@
 import { ConflictError, NotAllowedError } from '../../handlers/errors';
 import { Drills, type DrillOutcome } from '../../handlers/drill';
-import type { DrillRun } from '../../handlers/ports';
+import type { DrillRun } from '../../handlers/model/drills';
 import { ALICE, drillTeam, drillWorld, meta, POLL_MS, type DrillWorld } from './world';
 
 /** The drill engine end to end: handlers/drill.ts → the Kubernetes adapter → a fake cluster playing Velero. */

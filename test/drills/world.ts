@@ -1,6 +1,7 @@
 import { Drills, type DrillDeps } from '../../handlers/drill';
 import { Policy } from '../../handlers/policy';
-import type { Actor, DrillClusters } from '../../handlers/ports';
+import type { DrillClusters } from '../../handlers/ports';
+import type { Actor } from '../../handlers/model/identity';
 import type { KubeconfigSource, Team } from '../../handlers/team';
 import { fromConfig as kubernetesFromConfig } from '../../bot/integrations/kubernetes';
 import { openStore, type Store } from '../../bot/store/connect';

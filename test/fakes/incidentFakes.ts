@@ -1,21 +1,10 @@
 import type { ForumBacklog, ForumWrite } from '../../handlers/forum';
 import { FINISHED, type IncidentRecord, type NewTimelineEntry, type TimelineEntry } from '../../handlers/incidentModel';
-import type {
-  AlertGroupDirectory,
-  AlertGroupSummary,
-  AuditEntry,
-  AuditLog,
-  AuditQuery,
-  Clock,
-  IncidentEffects,
-  IncidentPatch,
-  IncidentRecords,
-  IncidentSummary,
-  NewIncidentRecord,
-  OnCallDirectory,
-  OnCallLevel,
-  Pager,
-} from '../../handlers/ports';
+import type { AlertGroupDirectory, AuditLog, Clock, IncidentRecords, OnCallDirectory, Pager } from '../../handlers/ports';
+import type { AlertGroupSummary } from '../../handlers/model/alerts';
+import type { AuditEntry, AuditQuery } from '../../handlers/model/audit';
+import type { IncidentEffects, IncidentPatch, IncidentSummary, NewIncidentRecord } from '../../handlers/model/incidents';
+import type { OnCallLevel } from '../../handlers/model/oncall';
 
 /**
  * In-memory fakes of the ports the incident capability calls, for handler tests. The SQL IncidentRecords is

@@ -1,14 +1,7 @@
-import type {
-  DeployPlan,
-  DeployPlanStatus,
-  DeployPlans,
-  DrillHistory,
-  DrillMarker,
-  DrillRecord,
-  DrillRun,
-  IncidentBoard,
-  IncidentSummary,
-} from '../../handlers/ports';
+import type { DeployPlans, DrillHistory, IncidentBoard } from '../../handlers/ports';
+import type { DeployPlan, DeployPlanStatus } from '../../handlers/model/deploys';
+import type { DrillMarker, DrillRecord, DrillRun } from '../../handlers/model/drills';
+import type { IncidentSummary } from '../../handlers/model/incidents';
 
 /** In-memory DeployPlans for handler tests; the SQL one is tested against the same behaviour in test/store. */
 export class MemoryDeployPlans implements DeployPlans {

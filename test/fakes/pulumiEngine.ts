@@ -12,18 +12,9 @@ import {
   type StepEventStateMetadata,
 } from '@pulumi/pulumi/automation';
 import { ConflictError } from '../../handlers/errors';
-import type {
-  ChangeCounts,
-  EngineAvailability,
-  EngineProgress,
-  InfraEngine,
-  PreviewCode,
-  PreviewOptions,
-  PreviewResult,
-  StackTarget,
-  UpdateOptions,
-  UpdateResult,
-} from '../../handlers/ports';
+import type { InfraEngine } from '../../handlers/ports';
+import type { ChangeCounts, EngineAvailability, EngineProgress, PreviewCode, PreviewOptions, PreviewResult, UpdateOptions, UpdateResult } from '../../handlers/model/infra';
+import type { StackTarget } from '../../handlers/model/stacks';
 import {
   PulumiCliUnavailableError,
   type Automation,

@@ -1,4 +1,5 @@
-import type { MessageTemplateSource, RichText, Runbook, RunbookLibrary, RunbookStep } from '../../handlers/ports';
+import type { MessageTemplateSource, RunbookLibrary } from '../../handlers/ports';
+import type { RichText, Runbook, RunbookStep } from '../../handlers/model/runbooks';
 
 /** Runbooks held in memory; counts reads so a test can tell a cache from a re-read. */
 export class InMemoryRunbookLibrary implements RunbookLibrary {

@@ -3,7 +3,7 @@ import { createCockpit, type Cockpit } from '../../bot/cockpit';
 import { loadConfig, type Config } from '../../bot/config';
 import { runConsole } from '../../bot/console/repl';
 import { ACTIONS } from '../../bot/slack/ids';
-import type { ResourceChange } from '../../handlers/ports';
+import type { ResourceChange } from '../../handlers/model/infra';
 import { FakeInfraEngine } from '../fakes/pulumiEngine';
 import { startFakeSlackApi, type FakeSlackApi } from '../fakes/slackApi';
 import { sendAction, sendSlashCommand } from '../fakes/slackSigned';

@@ -1,5 +1,5 @@
 import { judgeByRole } from '../../handlers/policy';
-import type { Actor } from '../../handlers/ports';
+import type { Actor } from '../../handlers/model/identity';
 import { exampleTeam } from '../helpers';
 
 /** Who may run a restore drill, by identity and role (the rest of the act table is test/handlers/policy.test.ts's). */

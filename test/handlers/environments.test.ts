@@ -5,7 +5,7 @@ import { Deployer } from '../../handlers/deploy';
 import { EnvironmentKeeper, SCHEDULER_ACTOR, type EnvironmentEvent } from '../../handlers/environments';
 import { ConflictError, InputError, NotAllowedError, NotFoundError, UnavailableError } from '../../handlers/errors';
 import { Policy } from '../../handlers/policy';
-import type { Actor } from '../../handlers/ports';
+import type { Actor } from '../../handlers/model/identity';
 import type { Team } from '../../handlers/team';
 import { MemoryDeployPlans, MemoryDrillHistory, MemoryIncidentBoard } from '../fakes/memoryStores';
 import { FakeInfraEngine } from '../fakes/pulumiEngine';

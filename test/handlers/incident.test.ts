@@ -4,7 +4,7 @@ import { ConflictError, InputError, NotAllowedError } from '../../handlers/error
 import type { ForumWrite } from '../../handlers/forum';
 import { IncidentDesk, type IncidentDeskDeps } from '../../handlers/incident';
 import { Policy, type RequestMeta } from '../../handlers/policy';
-import type { Actor } from '../../handlers/ports';
+import type { Actor } from '../../handlers/model/identity';
 import type { Team } from '../../handlers/team';
 import { MemoryAlertGroups, MemoryAuditLog, MemoryIncidentRecords, MemoryOnCall, RecordingPager } from '../fakes/incidentFakes';
 import { MemoryDeployPlans } from '../fakes/memoryStores';

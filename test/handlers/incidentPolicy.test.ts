@@ -1,5 +1,5 @@
 import { INCIDENT_ACTS, judgeIncident, type IncidentAct, type IncidentFacts } from '../../handlers/policy';
-import type { Actor, IdentitySource } from '../../handlers/ports';
+import type { Actor, IdentitySource } from '../../handlers/model/identity';
 import type { Team } from '../../handlers/team';
 import { exampleTeam } from '../helpers';
 

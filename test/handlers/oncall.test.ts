@@ -2,7 +2,7 @@ import { openStore, type Store } from '../../bot/store/connect';
 import { ConflictError, InputError, NotAllowedError } from '../../handlers/errors';
 import { OnCallService } from '../../handlers/oncall';
 import { judgeOnCall, Policy, type OnCallFacts } from '../../handlers/policy';
-import type { Actor } from '../../handlers/ports';
+import type { Actor } from '../../handlers/model/identity';
 import type { Team } from '../../handlers/team';
 import { MemoryDeployPlans, MemoryIncidentBoard } from '../fakes/memoryStores';
 import { manualClock } from '../helpers';

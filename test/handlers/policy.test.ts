@@ -1,7 +1,9 @@
 import { openStore, type Store } from '../../bot/store/connect';
 import { ConflictError, InputError, NotAllowedError } from '../../handlers/errors';
 import { describeActor, judgeByRole, Policy, STACK_ACTS, trustOf, type MergeFacts, type StackAct } from '../../handlers/policy';
-import type { Actor, DeployPlan, IdentitySource, PullRequestReview } from '../../handlers/ports';
+import type { PullRequestReview } from '../../handlers/model/code';
+import type { DeployPlan } from '../../handlers/model/deploys';
+import type { Actor, IdentitySource } from '../../handlers/model/identity';
 import type { Team } from '../../handlers/team';
 import { MemoryDeployPlans, MemoryIncidentBoard } from '../fakes/memoryStores';
 import { exampleTeam, manualClock } from '../helpers';

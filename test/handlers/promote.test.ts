@@ -1,6 +1,8 @@
 import { openStore, type Store } from '../../bot/store/connect';
 import { InputError, NotAllowedError, NotFoundError } from '../../handlers/errors';
-import type { BranchComparison, CodeHost, CommentRef, CommitState, CommitStatus, PreviewCode, PullRequestDetails, PullRequestRef, PullRequestReview } from '../../handlers/ports';
+import type { CodeHost } from '../../handlers/ports';
+import type { BranchComparison, CommentRef, CommitState, CommitStatus, PullRequestDetails, PullRequestRef, PullRequestReview } from '../../handlers/model/code';
+import type { PreviewCode } from '../../handlers/model/infra';
 import { Policy } from '../../handlers/policy';
 import { MemoryDeployPlans, MemoryIncidentBoard } from '../fakes/memoryStores';
 import { diffStackConfig, Promoter } from '../../handlers/promote';

@@ -8,7 +8,7 @@ import { createHttpServer, listen } from '../../bot/http/server';
 import { fromConfig as githubFromConfig } from '../../bot/integrations/github';
 import { createMetrics } from '../../bot/metrics';
 import { openStore, type Store } from '../../bot/store/connect';
-import type { CodeHostEvent } from '../../handlers/ports';
+import type { CodeHostEvent } from '../../handlers/model/code';
 import { FAKE_GITHUB_TOKEN, FakeGitHub } from '../fakes/github';
 import { FakeInfraEngine } from '../fakes/pulumiEngine';
 import { startFakeSlackApi, type FakeSlackApi } from '../fakes/slackApi';

@@ -2,7 +2,8 @@ import type { IncomingMessage, Server } from 'node:http';
 import { connect } from 'node:net';
 import { createHttpServer, listen, readBody, sendJson, SLACK_BODY_LIMIT } from '../../bot/http/server';
 import { createMetrics } from '../../bot/metrics';
-import type { ServiceHealth, StoreHealth, StoreProbe } from '../../handlers/ports';
+import type { StoreProbe } from '../../handlers/ports';
+import type { ServiceHealth, StoreHealth } from '../../handlers/model/health';
 import { memoryLogger } from '../helpers';
 
 /**

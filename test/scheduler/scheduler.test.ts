@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_LEASE_MS, Scheduler, type Job, type JobRun } from '../../bot/scheduler';
 import { openStore, type Store } from '../../bot/store/connect';
-import type { Clock, Leases } from '../../handlers/ports';
+import type { Clock } from '../../handlers/ports';
+import type { Leases } from '../../bot/scheduler/leases';
 import { manualClock, memoryLogger } from '../helpers';
 
 /** Two replicas: each its own connection to one database, its own scheduler and owner id. */

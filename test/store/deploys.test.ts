@@ -3,15 +3,10 @@ import { createStore, type Store } from '../../bot/store/connect';
 import { SqlDeliveryLog } from '../../bot/store/deliveryLog';
 import { InCodeMigrationProvider, storeMigrations } from '../../bot/store/migrations';
 import { ConflictError, NotFoundError } from '../../handlers/errors';
-import {
-  type DeployPlan,
-  type DeployPlanStatus,
-  type DrillRecord,
-  type Logger,
-  type PreviewResult,
-  type RiskAssessment,
-  type UpdateResult,
-} from '../../handlers/ports';
+import type { Logger } from '../../handlers/ports';
+import type { DeployPlan, DeployPlanStatus, RiskAssessment } from '../../handlers/model/deploys';
+import type { DrillRecord } from '../../handlers/model/drills';
+import type { PreviewResult, UpdateResult } from '../../handlers/model/infra';
 import { backendsUnderTest, type ManualClock, type ScratchDatabase, useScratchStore } from './backends';
 import { race } from './race';
 

@@ -1,5 +1,5 @@
 import type { Store } from '../../bot/store/connect';
-import type { DrillRun } from '../../handlers/ports';
+import type { DrillRun } from '../../handlers/model/drills';
 import { backendsUnderTest, useScratchStore } from './backends';
 
 const backends = backendsUnderTest();

@@ -1,5 +1,5 @@
 import type { Store } from '../../bot/store/connect';
-import type { Environment } from '../../handlers/ports';
+import type { Environment } from '../../handlers/model/environments';
 import { backendsUnderTest, type ManualClock, useScratchStore } from './backends';
 
 const backends = backendsUnderTest();

@@ -2,7 +2,7 @@ import { Migrator, sql } from 'kysely';
 import { createStore } from '../../bot/store/connect';
 import { InCodeMigrationProvider, storeMigrations } from '../../bot/store/migrations';
 import type { ForumWrite } from '../../handlers/forum';
-import type { NewIncidentRecord } from '../../handlers/ports';
+import type { NewIncidentRecord } from '../../handlers/model/incidents';
 import { backendsUnderTest, useScratchStore } from './backends';
 
 const backends = backendsUnderTest();

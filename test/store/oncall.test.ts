@@ -1,5 +1,6 @@
 import type { Store } from '../../bot/store/connect';
-import type { IncomingAlert, OnCallOverride, Page, ShiftSwap } from '../../handlers/ports';
+import type { IncomingAlert } from '../../handlers/model/alerts';
+import type { OnCallOverride, Page, ShiftSwap } from '../../handlers/model/oncall';
 import { backendsUnderTest, type ManualClock, useScratchStore } from './backends';
 
 const backends = backendsUnderTest();

@@ -1,4 +1,5 @@
-import type { DeployPlan, QueuedMerge, UpdateResult } from '../../handlers/ports';
+import type { DeployPlan, QueuedMerge } from '../../handlers/model/deploys';
+import type { UpdateResult } from '../../handlers/model/infra';
 import { backendsUnderTest, useScratchStore } from './backends';
 
 const backends = backendsUnderTest();

@@ -7,7 +7,7 @@ import { AUDIT_DETAIL_MAX_BYTES, AUDIT_QUERY_DEFAULT_LIMIT, AUDIT_QUERY_MAX_LIMI
 import { createStore, openStore, type Store } from '../../bot/store/connect';
 import { storeMigrations } from '../../bot/store/migrations';
 import { redactCredentials } from '../../bot/store/probe';
-import { type StoreHealth } from '../../handlers/ports';
+import type { StoreHealth } from '../../handlers/model/health';
 import { backendsUnderTest, ManualClock, type ScratchDatabase, useScratchStore } from './backends';
 import { race } from './race';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AlertNotification, IncomingAlert } from '../../../handlers/ports';
+import type { AlertNotification, IncomingAlert } from '../../../handlers/model/alerts';
 
 /**
  * Alertmanager's webhook body, format version 4 (prometheus.io/docs/alerting/latest/configuration/#webhook_config),

@@ -1,5 +1,6 @@
 import type { ForumTopicRef, ForumWrite } from '../../../handlers/forum';
-import type { Clock, Leases, Logger } from '../../../handlers/ports';
+import type { Clock, Logger } from '../../../handlers/ports';
+import type { Leases } from '../../scheduler/leases';
 import type { DeliveryResult, OutboxEntry, SqlForumOutbox } from '../../store/forumOutbox';
 import { DiscourseError, type DiscourseApi } from './client';
 

@@ -1,14 +1,5 @@
-import type {
-  BranchComparison,
-  CodeHost,
-  CommentRef,
-  CommitState,
-  CommitStatus,
-  Logger,
-  PullRequestDetails,
-  PullRequestRef,
-  PullRequestReview,
-} from '../../../handlers/ports';
+import type { CodeHost, Logger } from '../../../handlers/ports';
+import type { BranchComparison, CommentRef, CommitState, CommitStatus, PullRequestDetails, PullRequestRef, PullRequestReview } from '../../../handlers/model/code';
 import { NotFoundError } from '../../../handlers/errors';
 import { createGitHubClient, type GitHubClient, type GitHubConfig, type GitHubDeps, silentLogger } from './client';
 import { type GitHubCall, isGitHubRequestError, pullRequestConflict, translateGitHubError } from './errors';

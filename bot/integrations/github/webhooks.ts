@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { CodeHostEvent, PullRequestChanged } from '../../../handlers/ports';
+import type { CodeHostEvent, PullRequestChanged } from '../../../handlers/model/code';
 import { describeIssues } from '../../zodIssues';
 
 /**

@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { ApiException, AppsV1Api, BatchV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Job } from '@kubernetes/client-node';
 import { DRILL_LABEL, DRILL_REQUEST_ANNOTATION } from '../../../handlers/drill';
 import { UnavailableError } from '../../../handlers/errors';
-import type { DrillCluster, DrillJob, DrillJobState, VeleroOperationState, VolumeRestoreState, WorkloadState } from '../../../handlers/ports';
+import type { DrillCluster } from '../../../handlers/ports';
+import type { DrillJob, DrillJobState, VeleroOperationState, VolumeRestoreState, WorkloadState } from '../../../handlers/model/drills';
 import {
   RESTORE_NAME_LABEL,
   SCHEDULE_NAME_LABEL,

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
-import type { DrillClusters, StackTarget } from '../../../handlers/ports';
+import type { DrillClusters } from '../../../handlers/ports';
+import type { StackTarget } from '../../../handlers/model/stacks';
 import type { KubeconfigSource, Team } from '../../../handlers/team';
 import { KubernetesDrillCluster } from './cluster';
 

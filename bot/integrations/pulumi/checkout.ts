@@ -3,7 +3,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Logger, PreviewCode, StackTarget } from '../../../handlers/ports';
+import type { Logger } from '../../../handlers/ports';
+import type { PreviewCode } from '../../../handlers/model/infra';
+import type { StackTarget } from '../../../handlers/model/stacks';
 import { ConflictError, InputError, NotFoundError, UnavailableError } from '../../../handlers/errors';
 import { childEnvironment } from './environment';
 

@@ -1,18 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type {
-  Clock,
-  EngineAvailability,
-  EngineProgress,
-  InfraEngine,
-  Logger,
-  PreviewCode,
-  PreviewOptions,
-  PreviewResult,
-  StackTarget,
-  UpdateOptions,
-  UpdateResult,
-} from '../../../handlers/ports';
+import type { Clock, InfraEngine, Logger } from '../../../handlers/ports';
+import type { EngineAvailability, EngineProgress, PreviewCode, PreviewOptions, PreviewResult, UpdateOptions, UpdateResult } from '../../../handlers/model/infra';
+import type { StackTarget } from '../../../handlers/model/stacks';
 import { ConflictError, NotFoundError, UnavailableError } from '../../../handlers/errors';
 import { PULUMI_INSTALL_HINT, PulumiCliUnavailableError, type Automation, type AutomationStack, type WorkspaceOptions } from './automation';
 import type { ProgramCheckout, ProgramSource, ProgramWorkspace } from './checkout';

@@ -1,5 +1,5 @@
 import type { DiagnosticEvent, EngineEvent, OpMap, StepEventMetadata } from '@pulumi/pulumi/automation';
-import type { ChangeCounts, EngineProgress, ResourceChange, ResourceOp } from '../../../handlers/ports';
+import type { ChangeCounts, EngineProgress, ResourceChange, ResourceOp } from '../../../handlers/model/infra';
 
 /**
  * Folds the Automation API's engine events (the same JSON the CLI writes with `--event-log`) into Cockpit's

@@ -2,7 +2,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { UnavailableError } from '../../../handlers/errors';
-import type { MessageTemplateSource, Runbook, RunbookLibrary } from '../../../handlers/ports';
+import type { MessageTemplateSource, RunbookLibrary } from '../../../handlers/ports';
+import type { Runbook } from '../../../handlers/model/runbooks';
 import { parseRunbook } from './markdown';
 
 /**

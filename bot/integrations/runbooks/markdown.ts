@@ -1,5 +1,5 @@
 import MarkdownIt from 'markdown-it';
-import type { RichText, Runbook, RunbookStep, TextSpan } from '../../../handlers/ports';
+import type { RichText, Runbook, RunbookStep, TextSpan } from '../../../handlers/model/runbooks';
 
 /**
  * Runbook Markdown → the parsed shape the bot shows. markdown-it does the parsing (CommonMark plus GFM tables),

@@ -1,4 +1,5 @@
-import type { AlertBoard, AlertStore, Clock, Logger, NotificationAddress, NotificationReceipt, Page, PageNotification, PageNotifier } from '../../../handlers/ports';
+import type { AlertBoard, AlertStore, Clock, Logger, PageNotifier } from '../../../handlers/ports';
+import type { NotificationAddress, NotificationReceipt, Page, PageNotification } from '../../../handlers/model/oncall';
 import type { PostedMessage } from '../../commands';
 import { ALERTS_SHOWN, alertGroupReply, alertNoticeReply, stormDigestReply } from '../../slack/blocks/alerts';
 import { pageReply } from '../../slack/blocks/page';

@@ -1,6 +1,7 @@
 import type { Button, KnownBlock } from '@slack/types';
 import { customerImpact } from '../../../handlers/alerts';
-import type { AlertGroup, Page, StoredAlert } from '../../../handlers/ports';
+import type { AlertGroup, StoredAlert } from '../../../handlers/model/alerts';
+import type { Page } from '../../../handlers/model/oncall';
 import { ACTIONS } from '../ids';
 import { pageStateLine } from './page';
 import { actions, button, context, escapeMrkdwn, mention, section, truncate, type Reply } from './reply';

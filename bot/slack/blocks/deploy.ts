@@ -1,5 +1,8 @@
 import type { KnownBlock } from '@slack/types';
-import type { DeployPlan, DrillRecord, EngineProgress, ResourceChange, StackLock, UpdateResult } from '../../../handlers/ports';
+import type { DeployPlan } from '../../../handlers/model/deploys';
+import type { DrillRecord } from '../../../handlers/model/drills';
+import type { EngineProgress, ResourceChange, UpdateResult } from '../../../handlers/model/infra';
+import type { StackLock } from '../../../handlers/model/stacks';
 import { ACTIONS } from '../ids';
 import { actions, button, context, escapeMrkdwn, fields, formatDuration, header, mention, section, truncate, type Reply } from './reply';
 

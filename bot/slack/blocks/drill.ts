@@ -1,6 +1,6 @@
 import type { KnownBlock } from '@slack/types';
 import type { DrillOutcome, DrillProgress, DrillRequest } from '../../../handlers/drill';
-import type { DrillRun, DrillStep, DrillStepName } from '../../../handlers/ports';
+import type { DrillRun, DrillStep, DrillStepName } from '../../../handlers/model/drills';
 import { ACTIONS } from '../ids';
 import { actions, button, context, escapeMrkdwn, fields, formatDuration, mention, section, truncate, type Reply } from './reply';
 

@@ -3,7 +3,8 @@ import { describeAvailability, type Availability } from '../../../handlers/avail
 import { InputError } from '../../../handlers/errors';
 import { formatInZone } from '../../../handlers/availability';
 import { formatMinutes, SCHEDULER_ACTOR, type EnvironmentEvent } from '../../../handlers/environments';
-import type { EngineProgress, Environment, PreviewResult, UpdateResult } from '../../../handlers/ports';
+import type { Environment } from '../../../handlers/model/environments';
+import type { EngineProgress, PreviewResult, UpdateResult } from '../../../handlers/model/infra';
 import { isStateful } from '../../../handlers/risk';
 import { ACTIONS } from '../ids';
 import { actions, button, context, escapeMrkdwn, fields, formatDuration, header, mention, section, truncate, type Reply } from './reply';

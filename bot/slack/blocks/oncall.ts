@@ -1,6 +1,7 @@
 import type { KnownBlock } from '@slack/types';
 import type { LevelNow } from '../../../handlers/oncall';
-import type { IncidentSummary, OnCallLevel, OnCallOverride, Page, ShiftSwap } from '../../../handlers/ports';
+import type { IncidentSummary } from '../../../handlers/model/incidents';
+import type { OnCallLevel, OnCallOverride, Page, ShiftSwap } from '../../../handlers/model/oncall';
 import { formatShiftTime, type Shift } from '../../../handlers/rotation';
 import { ACTIONS } from '../ids';
 import { pageActions, pageStateLine } from './page';

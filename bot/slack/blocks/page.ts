@@ -1,5 +1,5 @@
 import type { ActionsBlock, KnownBlock } from '@slack/types';
-import type { Page, PageNotification } from '../../../handlers/ports';
+import type { Page, PageNotification } from '../../../handlers/model/oncall';
 import { ACTIONS } from '../ids';
 import { actions, button, context, escapeMrkdwn, formatDuration, mention, section, type Reply } from './reply';
 

@@ -1,5 +1,5 @@
 import type { KnownBlock } from '@slack/types';
-import type { RichText, Runbook, RunbookStep } from '../../../handlers/ports';
+import type { RichText, Runbook, RunbookStep } from '../../../handlers/model/runbooks';
 import type { RunbookLookup } from '../../../handlers/runbook';
 import { BLOCKS_LIMIT, context, escapeMrkdwn, header, section, SECTION_TEXT_LIMIT, type Reply } from './reply';
 

@@ -1,5 +1,5 @@
 import type { App } from '@slack/bolt';
-import type { DeliveryLog } from '../../../handlers/ports';
+import type { DeliveryLog } from '../../deliveries';
 import type { CommandCore } from '../../commands';
 import type { Logger } from '../../log';
 import type { Metrics } from '../../metrics';

@@ -1,6 +1,6 @@
 import { fromConfig as kubernetesFromConfig } from '../../../bot/integrations/kubernetes';
 import { fromConfig as pulumiFromConfig } from '../../../bot/integrations/pulumi';
-import type { StackTarget } from '../../../handlers/ports';
+import type { StackTarget } from '../../../handlers/model/stacks';
 import { FakeAutomation } from '../../fakes/pulumiEngine';
 import { FakeKubernetes } from '../../fakes/kubernetes';
 import { drillTeam } from '../../drills/world';

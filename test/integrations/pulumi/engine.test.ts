@@ -1,7 +1,7 @@
 import { fromConfig, type PulumiEngine } from '../../../bot/integrations/pulumi';
 import { EngineEventFold } from '../../../bot/integrations/pulumi/events';
 import { ConflictError, NotFoundError, UnavailableError } from '../../../handlers/errors';
-import type { EngineProgress } from '../../../handlers/ports';
+import type { EngineProgress } from '../../../handlers/model/infra';
 import { EngineEventScript, FakeAutomation, commandError } from '../../fakes/pulumiEngine';
 import { STAGING, localInfraDir, recordingLogger, tempDir } from './helpers';
 

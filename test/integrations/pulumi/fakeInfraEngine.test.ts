@@ -1,5 +1,5 @@
 import { ConflictError, NotFoundError } from '../../../handlers/errors';
-import type { EngineProgress } from '../../../handlers/ports';
+import type { EngineProgress } from '../../../handlers/model/infra';
 import { FakeInfraEngine } from '../../fakes/pulumiEngine';
 import { STAGING } from './helpers';
 

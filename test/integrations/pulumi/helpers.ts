@@ -1,7 +1,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Logger, StackTarget } from '../../../handlers/ports';
+import type { Logger } from '../../../handlers/ports';
+import type { StackTarget } from '../../../handlers/model/stacks';
 
 export const STAGING: StackTarget = { stack: 'staging', pulumiStack: 'staging', branch: 'staging' };
 

@@ -3,7 +3,8 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, wr
 import { join } from 'node:path';
 import { execGit, execInstaller, fromConfig, type PackageInstaller } from '../../../bot/integrations/pulumi';
 import { ConflictError, InputError, NotFoundError, UnavailableError } from '../../../handlers/errors';
-import type { PreviewCode, StackTarget } from '../../../handlers/ports';
+import type { PreviewCode } from '../../../handlers/model/infra';
+import type { StackTarget } from '../../../handlers/model/stacks';
 import { EngineEventScript, FakeAutomation } from '../../fakes/pulumiEngine';
 import { localInfraDir, tempDir } from './helpers';
 

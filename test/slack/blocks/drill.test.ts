@@ -1,6 +1,6 @@
 import { drillButtonValue, drillHistoryReply, drillLogsReply, drillResultReply, measuredLine, sparkline } from '../../../bot/slack/blocks/drill';
 import { ACTIONS } from '../../../bot/slack/ids';
-import type { DrillRun } from '../../../handlers/ports';
+import type { DrillRun } from '../../../handlers/model/drills';
 
 const at = (minute: number) => new Date(Date.UTC(2026, 10, 25, 12, minute));
 const run = (requestId: string, rtoSeconds: number | undefined, overrides: Partial<DrillRun> = {}): DrillRun => ({

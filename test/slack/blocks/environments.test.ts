@@ -2,7 +2,8 @@ import type { ActionsBlock, Button, KnownBlock } from '@slack/types';
 import { parse } from 'node-cron';
 import type { Availability } from '../../../handlers/availability';
 import { InputError } from '../../../handlers/errors';
-import type { Environment, UpdateResult } from '../../../handlers/ports';
+import type { Environment } from '../../../handlers/model/environments';
+import type { UpdateResult } from '../../../handlers/model/infra';
 import {
   alreadyKeptReply,
   alreadyUpReply,

@@ -13,7 +13,7 @@ import {
 } from '../../../bot/slack/blocks/incidents';
 import { ACTIONS, VIEWS } from '../../../bot/slack/ids';
 import type { IncidentRecord } from '../../../handlers/incidentModel';
-import type { AlertGroupSummary } from '../../../handlers/ports';
+import type { AlertGroupSummary } from '../../../handlers/model/alerts';
 import { exampleTeam } from '../../helpers';
 
 const at = new Date('2026-11-25T12:00:00Z');

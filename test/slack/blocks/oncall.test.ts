@@ -2,7 +2,8 @@ import { alertGroupReply, stormDigestReply } from '../../../bot/slack/blocks/ale
 import { oncallHomeBlocks } from '../../../bot/slack/blocks/oncall';
 import { pageReply } from '../../../bot/slack/blocks/page';
 import { ACTIONS } from '../../../bot/slack/ids';
-import type { AlertGroup, Page, StoredAlert } from '../../../handlers/ports';
+import type { AlertGroup, StoredAlert } from '../../../handlers/model/alerts';
+import type { Page } from '../../../handlers/model/oncall';
 
 const now = new Date('2026-11-25T12:00:00Z');
 

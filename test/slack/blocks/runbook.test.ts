@@ -1,5 +1,5 @@
 import type { KnownBlock, SectionBlock } from '@slack/types';
-import type { Runbook, RunbookStep } from '../../../handlers/ports';
+import type { Runbook, RunbookStep } from '../../../handlers/model/runbooks';
 import { lookUpRunbook } from '../../../handlers/runbook';
 import { BLOCKS_LIMIT, SECTION_TEXT_LIMIT } from '../../../bot/slack/blocks/reply';
 import {
