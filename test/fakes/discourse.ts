@@ -5,6 +5,7 @@ import { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import Ajv, { type ValidateFunction } from 'ajv';
 import { waitForProbe } from './waitFor';
+import { ViolationLog, type ContractViolation as Violation } from './violations';
 
 /**
  * A fake Discourse on loopback, reached by Cockpit's real client through its base URL.
@@ -50,11 +51,7 @@ export interface DiscourseCall {
   at: Date;
 }
 
-export interface ContractViolation {
-  kind: 'unknown_route' | 'method_not_allowed' | 'not_authed' | 'invalid_body' | 'unmodelled';
-  request: string;
-  detail: string;
-}
+export type ContractViolation = Violation<'unknown_route' | 'method_not_allowed' | 'not_authed' | 'invalid_body' | 'unmodelled'>;
 
 export interface FakePost {
   id: number;
@@ -133,7 +130,7 @@ export class FakeDiscourse {
   /** Requests the fake answered 429 because they exceeded `enforceRatePerMinute`. */
   rateExceeded = 0;
 
-  private readonly violationLog: ContractViolation[] = [];
+  private readonly violationLog = new ViolationLog<ContractViolation['kind']>('Discourse');
   private readonly faults: Fault[] = [];
   private readonly hanging = new Set<ServerResponse>();
   private readonly changes = new EventEmitter();
@@ -175,18 +172,17 @@ export class FakeDiscourse {
     return fake;
   }
 
+  /** Contract violations seen so far, oldest first. */
   get violations(): readonly ContractViolation[] {
-    return this.violationLog;
+    return this.violationLog.all;
   }
 
   assertNoViolations(): void {
-    if (this.violationLog.length === 0) return;
-    const lines = this.violationLog.map((v) => `  - ${v.request}: ${v.kind}: ${v.detail}`);
-    throw new Error(`fake Discourse saw ${this.violationLog.length} contract violation(s):\n${lines.join('\n')}`);
+    this.violationLog.assertNone();
   }
 
   takeViolations(): ContractViolation[] {
-    return this.violationLog.splice(0, this.violationLog.length);
+    return this.violationLog.take();
   }
 
   /** Answers the next `times` matching requests with `status` (500 by default); `apply` does the work first. */
@@ -282,7 +278,7 @@ export class FakeDiscourse {
       return this.answer(res, { method, path: url.pathname, route, body }, status, answer, headers);
     } catch (error) {
       if (!(error instanceof Rejected)) throw error;
-      if (error.violation) this.violationLog.push({ ...error.violation, request });
+      if (error.violation) this.violationLog.record({ ...error.violation, request });
       return this.answer(res, { method, path: url.pathname, route, body }, error.status, error.body);
     }
   }

@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { waitForProbe } from './waitFor';
+import { ViolationLog, type ContractViolation as Violation } from './violations';
 
 /**
  * A fake Slack Web API on loopback, reached by the real `@slack/web-api` WebClient through `slackApiUrl`.
@@ -56,11 +57,7 @@ export type ViolationKind =
   | 'response_url'
   | 'malformed_request';
 
-export interface ContractViolation {
-  kind: ViolationKind;
-  request: string;
-  detail: string;
-}
+export type ContractViolation = Violation<ViolationKind>;
 
 export interface ResponseUrlPost {
   id: string;
@@ -212,7 +209,7 @@ export class FakeSlackApi {
   readonly responses: ResponseUrlPost[] = [];
 
   private readonly origin: string;
-  private readonly violationLog: ContractViolation[] = [];
+  private readonly violationLog = new ViolationLog<ContractViolation['kind']>('Slack');
   private readonly scripted = new Map<string, { response: ScriptedResponse; remaining: number }>();
   private readonly rateLimits = new Map<string, { retryAfterSeconds: number; remaining: number }>();
   private readonly hangs = new Map<string, { remaining: number }>();
@@ -265,19 +262,17 @@ export class FakeSlackApi {
 
   /** Contract violations seen so far, oldest first. */
   get violations(): readonly ContractViolation[] {
-    return this.violationLog;
+    return this.violationLog.all;
   }
 
   /** Throws when any request broke Slack's contract; call it in `afterEach` or at the end of a test. */
   assertNoViolations(): void {
-    if (this.violationLog.length === 0) return;
-    const lines = this.violationLog.map((v) => `  - ${v.request}: ${v.kind}: ${v.detail}`);
-    throw new Error(`fake Slack saw ${this.violationLog.length} contract violation(s):\n${lines.join('\n')}`);
+    this.violationLog.assertNone();
   }
 
   /** Returns the violations and forgets them, for tests that provoke one on purpose. */
   takeViolations(): ContractViolation[] {
-    return this.violationLog.splice(0, this.violationLog.length);
+    return this.violationLog.take();
   }
 
   callsTo(method: string): SlackApiCall[] {
@@ -367,7 +362,7 @@ export class FakeSlackApi {
   reset(): void {
     this.calls.length = 0;
     this.responses.length = 0;
-    this.violationLog.length = 0;
+    this.violationLog.take();
     this.scripted.clear();
     this.rateLimits.clear();
     this.hangs.clear();
@@ -394,7 +389,7 @@ export class FakeSlackApi {
   }
 
   private recordViolation(violation: ContractViolation): void {
-    this.violationLog.push(violation);
+    this.violationLog.record(violation);
     this.changes.emit('recorded');
   }
 
