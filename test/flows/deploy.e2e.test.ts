@@ -158,29 +158,21 @@ describe('deploy in the local console', () => {
   test('risk report, a numbered Deploy choice, progress and the result', async () => {
     const engine = new FakeInfraEngine();
     engine.setPreview('dev', { counts: { create: 3, update: 0, replace: 0, delete: 1, same: 5 }, changes: [{ ...web, op: 'delete', name: 'old-worker' }], steps: 9 });
-    const config: Config = { ...loadConfig({}), store: { kind: 'sqlite', file: ':memory:' } };
-    const cockpit = await createCockpit(config, exampleTeam(), { log: memoryLogger('warn').log, engine, progressIntervalMs: 0 });
-    const input = new PassThrough();
-    const output = new PassThrough();
-    let text = '';
-    output.on('data', (c: Buffer) => (text += c.toString()));
-    const done = runConsole({ core: cockpit.core, team: cockpit.team, log: memoryLogger('warn').log, input, output, actorId: alice, osUser: 'tester' });
+    const { cockpit, type, sees, text, end } = await consoleSession(engine, 'tester');
     try {
-      input.write('deploy dev\n');
-      await waitUntil(() => text.includes('[1] Deploy dev'));
-      expect(text).toContain('Elevated risk');
-      expect(text).toContain('no restore drill has ever passed on this stack');
-      expect(text).toContain('delete Deployment (kubernetes) old-worker');
-      input.write('1\n');
-      await waitUntil(() => text.includes('dev deployed'));
+      type('deploy dev');
+      await sees('[1] Deploy dev');
+      expect(text()).toContain('Elevated risk');
+      expect(text()).toContain('no restore drill has ever passed on this stack');
+      expect(text()).toContain('delete Deployment (kubernetes) old-worker');
+      type('1');
+      await sees('dev deployed');
       // dev is ephemeral: what the deploy brought up now has an expiry, so it cannot be forgotten and left billing.
       expect(await cockpit.store.environments.get('dev')).toMatchObject({ state: 'up', upBy: alice });
-      input.write('status\n');
-      await waitUntil(() => /dev · branch dev · ephemeral · up, torn down in (4h|3h 59m)/.test(text));
+      type('status');
+      await waitUntil(() => /dev · branch dev · ephemeral · up, torn down in (4h|3h 59m)/.test(text()));
     } finally {
-      input.end();
-      await done;
-      await cockpit.close();
+      await end();
     }
   });
 });
@@ -189,22 +181,16 @@ describe('the console acts for a team member on its word alone', () => {
   test('it deploys a non-prod stack, but nobody at the console can approve prod, not even "as" an approver', async () => {
     const engine = new FakeInfraEngine();
     engine.setPreview('prod', { counts: { create: 0, update: 1, replace: 0, delete: 0, same: 9 }, changes: [web], steps: 10, revision: 'fedcba9876543210' });
-    const config: Config = { ...loadConfig({}), store: { kind: 'sqlite', file: ':memory:' } };
-    const cockpit = await createCockpit(config, exampleTeam(), { log: memoryLogger('warn').log, engine, progressIntervalMs: 0 });
-    const input = new PassThrough();
-    const output = new PassThrough();
-    let text = '';
-    output.on('data', (c: Buffer) => (text += c.toString()));
-    const done = runConsole({ core: cockpit.core, team: cockpit.team, log: memoryLogger('warn').log, input, output, actorId: alice, osUser: 'mallory' });
-    expect(text).toContain('approving, overriding a freeze and breaking a lock need Slack');
-    input.write('deploy prod\n');
-    await waitUntil(() => text.includes('[1] Deploy prod'));
-    input.write('1\n');
-    await waitUntil(() => text.includes('[1] Approve and deploy'));
-    input.write('as U0CAROL001\n');
-    await waitUntil(() => text.includes('now acting as Carol'));
-    input.write('1\n');
-    await waitUntil(() => text.includes('you act for Carol on your word alone'));
+    const { cockpit, type, sees, text, end } = await consoleSession(engine, 'mallory');
+    expect(text()).toContain('approving, overriding a freeze and breaking a lock need Slack');
+    type('deploy prod');
+    await sees('[1] Deploy prod');
+    type('1');
+    await sees('[1] Approve and deploy');
+    type('as U0CAROL001');
+    await sees('now acting as Carol');
+    type('1');
+    await sees('you act for Carol on your word alone');
     expect(engine.updates).toHaveLength(0);
     const refused = await cockpit.store.audit.query({ action: 'policy.approve' });
     expect(refused[0]).toMatchObject({ actor: 'console:mallory for U0CAROL001', outcome: 'refused', detail: expect.objectContaining({ via: 'console' }) });
@@ -212,16 +198,36 @@ describe('the console acts for a team member on its word alone', () => {
     expect(confirmed[0]).toMatchObject({ actor: 'console:mallory for U0ALICE001' });
 
     // The same console may still deploy what needs no second person: Slack being down stops no staging deploy.
-    input.write('as U0ALICE001\n');
-    input.write('deploy staging\n');
-    await waitUntil(() => text.includes('[1] Deploy staging'));
-    input.write('1\n');
-    await waitUntil(() => text.includes('staging deployed'));
-    input.end();
-    await done;
-    await cockpit.close();
+    type('as U0ALICE001');
+    type('deploy staging');
+    await sees('[1] Deploy staging');
+    type('1');
+    await sees('staging deployed');
+    await end();
   });
 });
+
+/** The local console over a fresh Cockpit on an in-memory store, acting for Alice at the keyboard of `osUser`. */
+async function consoleSession(engine: FakeInfraEngine, osUser: string) {
+  const config: Config = { ...loadConfig({}), store: { kind: 'sqlite', file: ':memory:' } };
+  const cockpit = await createCockpit(config, exampleTeam(), { log: memoryLogger('warn').log, engine, progressIntervalMs: 0 });
+  const input = new PassThrough();
+  const output = new PassThrough();
+  let text = '';
+  output.on('data', (c: Buffer) => (text += c.toString()));
+  const done = runConsole({ core: cockpit.core, team: cockpit.team, log: memoryLogger('warn').log, input, output, actorId: alice, osUser });
+  return {
+    cockpit,
+    text: () => text,
+    type: (line: string) => input.write(`${line}\n`),
+    sees: (wanted: string) => waitUntil(() => text.includes(wanted)),
+    end: async () => {
+      input.end();
+      await done;
+      await cockpit.close();
+    },
+  };
+}
 
 async function waitUntil(check: () => boolean, timeoutMs = 3000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
