@@ -21,6 +21,7 @@ import { wireEnvironments } from './flows/environments';
 import { githubFlow } from './flows/github';
 import { wireOnCall, type OnCallWiring } from './flows/oncall';
 import { wireIncidents } from './flows/incidents';
+import { wireTickets, type TicketsFlow } from './flows/tickets';
 import { SlackOutbound } from './integrations/slack/outbound';
 import type { ForumOutboxWorker, OutboxTiming } from './integrations/discourse';
 import { FileRunbookLibrary } from './integrations/runbooks';
@@ -83,6 +84,8 @@ export interface Cockpit {
   store: Store;
   deployer: Deployer;
   incidents: IncidentDesk;
+  /** Support tickets; absent without a tickets section in cockpit.yml or without the forum. */
+  tickets?: TicketsFlow;
   /** Delivers the status forum's writes; absent without Discourse. Started by `listen`. */
   forumOutbox?: ForumOutboxWorker;
   /** Ephemeral-stack expiry and staging's schedule; started by `listen`, one replica at a time runs each job. */
@@ -196,24 +199,38 @@ async function wire(config: Config, team: Team, deps: CockpitDeps, clock: Clock,
   const runbooks = new FileRunbookLibrary(config.runbooks);
 
   // Incidents, and the status forum they are told to customers on.
-  const incidents = wireIncidents({
+  // What incidents and tickets both need: the rules, the store, who is on call, the pager.
+  const customerFacing = {
     team,
     policy,
     store,
     clock,
     log: deps.log,
     metrics: metrics.registry,
-    discourse: config.discourse,
     runbooksDir: config.runbooks.dir,
-    runbooks,
     owner: config.replicaId,
-    slack: () => (slack ? { client: slack.client, botUserId: config.slack?.botUserId } : undefined),
     onCall: deps.onCall ?? oncall.oncall,
     pager: deps.pager ?? oncall.pager,
+  };
+  const ticketFlow: { current?: TicketsFlow } = {};
+  const incidents = wireIncidents({
+    ...customerFacing,
+    discourse: config.discourse,
+    runbooks,
+    slack: () => (slack ? { client: slack.client, botUserId: config.slack?.botUserId } : undefined),
     alertGroups: deps.alertGroups ?? oncall.intake,
     outboxTiming: deps.outboxTiming,
+    onResolved: async (incident, message, meta) => ticketFlow.current?.incidentResolved(incident, message, meta),
   });
   incidentDesk.current = incidents.desk;
+  // Support tickets on the same forum, through the same client and outbox.
+  const tickets = wireTickets({
+    ...customerFacing,
+    ...(config.discourse && incidents.client ? { forum: { url: config.discourse.url, client: incidents.client } } : {}),
+    slack: () => (slack ? { client: slack.client } : undefined),
+    kick: () => incidents.worker?.kick(),
+  });
+  ticketFlow.current = tickets.flow;
   const githubAdapter = config.github ? await import('./integrations/github/index.js') : undefined;
   const codeHost = deps.codeHost ?? (config.github && githubAdapter ? githubAdapter.fromConfig(config.github, { log: deps.log }) : undefined);
   const promoter =
@@ -250,6 +267,7 @@ async function wire(config: Config, team: Team, deps: CockpitDeps, clock: Clock,
   const scheduler = environments.scheduler;
   for (const job of oncall.jobs) scheduler.add(job);
   for (const job of incidents.jobs) scheduler.add(job);
+  for (const job of tickets.flow?.jobs ?? []) scheduler.add(job);
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   // The real engine reads stack outputs (a drill's kubeconfig); a fake passed in by a test may not.
   const engineOutputs = engine as Partial<Pick<PulumiEngine, 'stackOutput'>>;
@@ -321,6 +339,7 @@ async function wire(config: Config, team: Team, deps: CockpitDeps, clock: Clock,
         ...oncall.verbs,
         ...incidents.verbs,
         ...drills.verbs,
+        ticket: tickets.verb,
         runbook: async (req) => runbookLookupReply(await lookUpRunbook(runbooks, req.name)),
         promote: async (req, ctx) => {
           if (!promoter) throw githubNeeded('Promotion');
@@ -331,7 +350,7 @@ async function wire(config: Config, team: Team, deps: CockpitDeps, clock: Clock,
           return github.previewVerb(req, ctx);
         },
       },
-      actions: { ...deploys.actions, ...environments.actions, ...oncall.actions, ...incidents.actions, ...drills.actions },
+      actions: { ...deploys.actions, ...environments.actions, ...oncall.actions, ...incidents.actions, ...drills.actions, ...tickets.flow?.actions },
       home: [(userId) => oncall.home(userId)],
     },
   );
@@ -361,7 +380,12 @@ async function wire(config: Config, team: Team, deps: CockpitDeps, clock: Clock,
   let server: Server | undefined;
   let listen: typeof listenOn | undefined;
   if (config.slack) {
-    const [{ createSlackFront }, http, { githubHook }] = await Promise.all([import('./slack/app.js'), import('./http/server.js'), import('./http/githubHook.js')]);
+    const [{ createSlackFront }, http, { githubHook }, { discourseHook }] = await Promise.all([
+      import('./slack/app.js'),
+      import('./http/server.js'),
+      import('./http/githubHook.js'),
+      import('./http/discourseHook.js'),
+    ]);
     listen = http.listen;
     slack = createSlackFront(config.slack, {
       core,
@@ -385,6 +409,16 @@ async function wire(config: Config, team: Team, deps: CockpitDeps, clock: Clock,
           handle: async (event, deliveryId) => github?.handle(event, deliveryId),
           track,
         }),
+        // Always mounted too: without DISCOURSE_WEBHOOK_SECRET it refuses every delivery.
+        '/hooks/discourse': discourseHook({
+          secret: config.discourseWebhook.secret,
+          deliveries: store.deliveries,
+          log: deps.log,
+          handle: async (event) => {
+            if (tickets.flow) await tickets.flow.handle(event);
+          },
+          track,
+        }),
         ...oncall.hooks,
       },
       routes: oncall.routes,
@@ -396,6 +430,7 @@ async function wire(config: Config, team: Team, deps: CockpitDeps, clock: Clock,
     store,
     deployer,
     incidents: incidents.desk,
+    ...(tickets.flow ? { tickets: tickets.flow } : {}),
     forumOutbox: incidents.worker,
     scheduler,
     metrics,

@@ -120,6 +120,8 @@ export const envSchema = z
     DISCOURSE_API_USERNAME: optionalString,
     /** The key's limit; Discourse allows admin keys 60 a minute unless its DISCOURSE_MAX_ADMIN_API_REQS_PER_MINUTE says more. */
     DISCOURSE_MAX_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).max(6000).default(60),
+    /** The secret of the forum's webhook to POST /hooks/discourse (support tickets); unset refuses every delivery. */
+    DISCOURSE_WEBHOOK_SECRET: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
   })
   .superRefine((env, ctx) => {
     if (env.GITHUB_REPO) {
@@ -199,6 +201,8 @@ export type Config = {
   oncall: { calendarSecret?: string; publicUrl?: string };
   /** Absent: nothing is posted to customers. */
   discourse?: DiscourseConfig;
+  /** Verifies POST /hooks/discourse; unset: every delivery is refused. */
+  discourseWebhook: { secret?: string };
 };
 
 export type GitHubSettings = GitHubConfig & {
@@ -272,5 +276,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       e.DISCOURSE_URL && e.DISCOURSE_API_KEY && e.DISCOURSE_API_USERNAME
         ? { url: e.DISCOURSE_URL, apiKey: e.DISCOURSE_API_KEY, apiUsername: e.DISCOURSE_API_USERNAME, requestsPerMinute: e.DISCOURSE_MAX_REQUESTS_PER_MINUTE }
         : undefined,
+    discourseWebhook: { secret: e.DISCOURSE_WEBHOOK_SECRET },
   };
 }

@@ -30,6 +30,8 @@ export const REDACTED_PATHS = [
   '*.*.tokens',
   'calendarSecret',
   '*.calendarSecret',
+  // The Discourse webhook's secret, inside a logged config (`secret` and `*.secret` cover it nearer the top).
+  '*.discourseWebhook.secret',
   // The Discourse client's config, and the header it sends the key in.
   'apiKey',
   '*.apiKey',

@@ -9,6 +9,7 @@ import type { EscalationSettings, EscalationStep } from '../handlers/page';
 import type { OnCallLevel } from '../handlers/model/oncall';
 import { ONCALL_LEVELS, WEEKDAYS, formatShiftTime, localInstant, type Rotation, type RotationLayer } from '../handlers/rotation';
 import type { KubeconfigSource } from '../handlers/team';
+import type { TicketSettings } from '../handlers/ticketModel';
 import { parseDurationMinutes } from './router/tokens';
 
 /**
@@ -166,6 +167,8 @@ export const personSchema = z.strictObject({
   roles: z.array(name).default([]),
   /** Their GitHub login: a merge, review or PR on GitHub counts as theirs only through it. */
   github: githubLogin.optional(),
+  /** Their username on the support forum, where a ticket they take is assigned to them (discourse-assign). */
+  discourse: z.string().regex(/^[A-Za-z0-9_.-]{1,60}$/, 'must be a Discourse username like alice_smith').optional(),
 });
 
 /** Components customers recognise ("Dashboard", "API"): lower-case names, shown as written. */
@@ -252,6 +255,33 @@ export const drillsSchema = z.strictObject({
     .transform(({ at, ...rest }) => ({ ...rest, cron: at.expression }))
     .optional(),
 }).transform(({ backupTtl, ...rest }) => ({ ...rest, backupTtlHours: backupTtl }));
+/** When the team answers tickets: these days, from `from` to `to`, local time. */
+const businessHoursSchema = z
+  .strictObject({
+    timezone: timeZone,
+    days: z.array(z.enum(WEEKDAYS)).min(1),
+    from: clock,
+    to: clock,
+  })
+  .refine((h) => minutesOf(h.from) < minutesOf(h.to), { message: 'from must be before to (business hours do not run past midnight)', path: ['to'] });
+
+/** Customer support tickets: topics of a forum category, posted in a Slack channel (runbooks/support-tickets.md). */
+export const ticketsSchema = z.strictObject({
+  /** The id of the Discourse category customers open tickets in (its URL reads /c/<slug>/<id>). */
+  category: z.number().int().positive(),
+  /** That category's slug, the other half of its URL. */
+  categorySlug: z.string().regex(/^[\w-]{1,100}$/, 'must be the category slug its URL shows, like support'),
+  channel: slackChannelId,
+  /** The forum has the discourse-assign plugin: a taken topic is assigned to its taker's `discourse` user too. */
+  discourseAssign: z.boolean().default(false),
+  businessHours: businessHoursSchema.optional(),
+  /** Priority → how soon a ticket must be taken, most urgent first; a topic tagged with a priority's name has it. */
+  priorities: z
+    .record(name, duration({ max: 30 * 24 * 60 }))
+    .refine((p) => Object.keys(p).length > 0, 'must name at least one priority')
+    .default({ normal: 240 }),
+  defaultPriority: name.default('normal'),
+});
 
 export const teamConfigSchema = z
   .strictObject({
@@ -269,8 +299,12 @@ export const teamConfigSchema = z
     incidents: incidentsSchema.optional(),
     /** Restore drills; absent: `/cockpit drill` says what to configure. */
     drills: drillsSchema.optional(),
+    tickets: ticketsSchema.optional(),
   })
   .superRefine((cfg, ctx) => {
+    if (cfg.tickets && !(cfg.tickets.defaultPriority in cfg.tickets.priorities)) {
+      ctx.addIssue({ code: 'custom', path: ['tickets', 'defaultPriority'], message: `names unknown priority "${cfg.tickets.defaultPriority}" (known: ${Object.keys(cfg.tickets.priorities).join(', ')})` });
+    }
     checkOnCallSections(cfg, ctx);
     for (const [stack, s] of Object.entries(cfg.stacks)) {
       if (s.promotesFrom !== undefined && !(s.promotesFrom in cfg.stacks)) {
@@ -316,6 +350,7 @@ export const teamConfigSchema = z
     }
     const seen = new Set<string>();
     const logins = new Set<string>();
+    const forumUsers = new Set<string>();
     cfg.people.forEach((p, i) => {
       if (seen.has(p.slack)) ctx.addIssue({ code: 'custom', path: ['people', i, 'slack'], message: `${p.slack} is listed twice` });
       seen.add(p.slack);
@@ -323,12 +358,17 @@ export const teamConfigSchema = z
       const login = p.github?.toLowerCase();
       if (login && logins.has(login)) ctx.addIssue({ code: 'custom', path: ['people', i, 'github'], message: `${p.github} is listed twice` });
       if (login) logins.add(login);
+      // A forum user is one person's: two would let either take the other's tickets on the forum.
+      const forumUser = p.discourse?.toLowerCase();
+      if (forumUser && forumUsers.has(forumUser)) ctx.addIssue({ code: 'custom', path: ['people', i, 'discourse'], message: `${p.discourse} is listed twice` });
+      if (forumUser) forumUsers.add(forumUser);
     });
   });
 
 /** The checked sections in the shapes the domain reads (handlers/oncall.ts, page.ts, alerts.ts). */
-const teamConfigShape = teamConfigSchema.transform(({ oncall, escalation, alerts, ...rest }) => ({
+const teamConfigShape = teamConfigSchema.transform(({ oncall, escalation, alerts, tickets, ...rest }) => ({
   ...rest,
+  ...(tickets ? { tickets: toTickets(tickets) } : {}),
   ...(oncall ? { oncall: toOnCall(oncall, rest.channels.incidents) } : {}),
   ...(escalation ? { escalation: toEscalation(escalation, rest.channels.incidents) } : {}),
   ...(alerts ? { alerts: toAlerts(alerts) } : {}),
@@ -376,6 +416,19 @@ function toEscalation(raw: z.infer<typeof escalationSchema>, incidents: string):
     whoMayAcknowledge: raw.whoMayAcknowledge,
     remindAfterMinutes: raw.remindAfter,
     everyoneChannel: raw.everyoneChannel ?? incidents,
+  };
+}
+
+function toTickets(raw: z.infer<typeof ticketsSchema>): TicketSettings {
+  const hours = raw.businessHours;
+  return {
+    categoryId: raw.category,
+    categorySlug: raw.categorySlug,
+    channel: raw.channel,
+    discourseAssign: raw.discourseAssign,
+    priorities: Object.entries(raw.priorities).map(([name, respondWithinMinutes]) => ({ name, respondWithinMinutes })),
+    defaultPriority: raw.defaultPriority,
+    ...(hours ? { businessHours: { timezone: hours.timezone, days: hours.days, fromMinute: minutesOf(hours.from), toMinute: minutesOf(hours.to) } } : {}),
   };
 }
 

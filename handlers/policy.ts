@@ -64,11 +64,20 @@ export type IncidentAct =
   | 'incident_resolve'
   | 'incident_close';
 
-export type Act = StackAct | OnCallAct | IncidentAct;
+/** What a person may ask to do to a support ticket (runbooks/support-tickets.md). */
+export type TicketAct =
+  | 'ticket_take'
+  | 'ticket_status' // move it (waiting, in-progress, resolved, back to the queue)
+  | 'ticket_escalate' // L1 → L2 → L3, paging that level
+  | 'ticket_reply' // write to the customer from Slack
+  | 'ticket_link'; // tell the customer it is a known incident
+
+export type Act = StackAct | OnCallAct | IncidentAct | TicketAct;
 
 export const STACK_ACTS: readonly StackAct[] = ['preview', 'deploy', 'approve', 'override_freeze', 'cancel_plan', 'cancel_run', 'break_lock', 'up', 'down', 'extend', 'promote', 'drill'];
 export const INCIDENT_ACTS: readonly IncidentAct[] = ['incident_declare', 'incident_update', 'incident_assign', 'incident_severity', 'incident_publish', 'incident_resolve', 'incident_close'];
-export const ACTS: readonly Act[] = [...STACK_ACTS, ...ONCALL_ACTS, ...INCIDENT_ACTS];
+export const TICKET_ACTS: readonly TicketAct[] = ['ticket_take', 'ticket_status', 'ticket_escalate', 'ticket_reply', 'ticket_link'];
+export const ACTS: readonly Act[] = [...STACK_ACTS, ...ONCALL_ACTS, ...INCIDENT_ACTS, ...TICKET_ACTS];
 
 export function isOnCallAct(act: Act): act is OnCallAct {
   return (ONCALL_ACTS as readonly string[]).includes(act);
@@ -378,6 +387,63 @@ export function judgeIncident(team: Team, actor: Actor, act: IncidentAct, facts?
   }
 }
 
+/** What judging a ticket act needs to know of the ticket and of the person. */
+export interface TicketFacts {
+  /** `#123`, for messages. */
+  ref: string;
+  /** Who owns it; absent while it is in the queue. */
+  assignee?: string;
+  /** The actor is on call at some level now. */
+  onCall?: boolean;
+}
+
+/** What each ticket act is, in a refusal's words. */
+const TICKET_ACT_WORDS: Record<TicketAct, string> = {
+  ticket_take: 'take',
+  ticket_status: 'change the status of',
+  ticket_escalate: 'escalate',
+  ticket_reply: 'reply on',
+  ticket_link: 'link',
+};
+
+/**
+ * Who may do what to a support ticket, as the runbook says: anyone in the team file takes a ticket (whoever takes
+ * it owns it, a handover is the new owner taking it); its taker sets its status, writes to the customer and links
+ * it to an incident; the taker, anyone on call or an approver escalates it (escalating adds people, and the L1
+ * on call escalates straight from the queue); an approver has authority over every ticket.
+ *
+ * Trust: every ticket act posts on the customer's topic, which the forum emails to the customer and which cannot
+ * be taken back, so a claimed identity (console, CLI) does none of them. The intake, the sweep and the page of a
+ * ticket not taken in time are Cockpit's own and go through none of this: they speak for nobody.
+ */
+export function judgeTicket(team: Team, actor: Actor, act: TicketAct, facts: TicketFacts): Verdict {
+  if (actor.via === 'scheduler') return refuse(`The scheduler may not ${TICKET_ACT_WORDS[act]} a ticket on anyone's behalf.`);
+  const person = personById(team, actor.id);
+  if (!person) return refuse(`${actor.id} is not in the team file, so may not ${TICKET_ACT_WORDS[act]} tickets.`, 'People and their roles are in cockpit.yml.');
+  if (trustOf(actor.via) !== 'verified') {
+    return refuse(
+      `From the ${actor.via}, you act for ${person.name} on your word alone: ticket changes are emailed to the customer and need Slack.`,
+      'Do it from Slack, where Slack vouches for who you are.',
+    );
+  }
+  const authority = facts.assignee === actor.id || person.roles.some((r) => INCIDENT_AUTHORITY.includes(r));
+  const owner = facts.assignee ? displayName(team, facts.assignee) : undefined;
+  const takeFirst = `Take it first: /cockpit ticket take ${facts.ref.replace(/^#/, '')}`;
+  switch (act) {
+    case 'ticket_take':
+      return ALLOWED;
+    case 'ticket_escalate':
+      return authority || facts.onCall === true
+        ? ALLOWED
+        : refuse(`Only ${facts.ref}'s taker${owner ? ` (${owner})` : ''}, someone on call or an approver may escalate it.`, facts.assignee ? undefined : takeFirst);
+    case 'ticket_status':
+    case 'ticket_reply':
+    case 'ticket_link':
+      if (authority) return ALLOWED;
+      return refuse(owner ? `${facts.ref} is ${owner}'s: only its taker or an approver may ${TICKET_ACT_WORDS[act]} it.` : `Nobody has taken ${facts.ref} yet.`, owner ? `${owner} hands it over by name, and the new owner takes it.` : takeFirst);
+  }
+}
+
 export interface PolicyTiming {
   /** A preview older than this no longer describes the stack; confirming it is refused. */
   planTtlMs: number;
@@ -625,6 +691,11 @@ export class Policy {
         { trigger, incidents: freezing.map((i) => i.id) },
       );
     }
+  }
+
+  /** An act on a support ticket; refusals are audited against the ticket (`#123`). */
+  async mayTicket(act: TicketAct, meta: RequestMeta, facts: TicketFacts): Promise<void> {
+    await this.enforce(judgeTicket(this.deps.team, meta.actor, act, facts), act, facts.ref, meta, facts.assignee ? { assignee: facts.assignee } : {});
   }
 
   async mayPromote(stack: string, meta: RequestMeta): Promise<void> {

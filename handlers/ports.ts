@@ -1,4 +1,4 @@
-import type { ForumBacklog } from './forum';
+import type { ForumBacklog, ForumWrite } from './forum';
 import type { IncidentRecord, NewTimelineEntry, TimelineEntry } from './incidentModel';
 import type { AlertApplyResult, AlertGroup, AlertGroupSummary, Heartbeat, IncomingAlert, StoredAlert } from './model/alerts';
 import type { AuditEntry, AuditQuery } from './model/audit';
@@ -12,6 +12,8 @@ import type { EngineAvailability, PreviewOptions, PreviewResult, UpdateOptions, 
 import type { NewNotification, NotificationAddress, NotificationReceipt, OnCallLevel, OnCallOverride, Page, PageNotification, PageSource, ShiftSwap } from './model/oncall';
 import type { Runbook } from './model/runbooks';
 import type { LockAttempt, StackLock, StackTarget } from './model/stacks';
+import type { TicketStatus } from './ticketModel';
+import type { NewTicketRecord, SupportPost, SupportTopic, SupportTopicSummary, TicketPatch, TicketRecord } from './model/tickets';
 
 /**
  * Ports: what the domain needs from the outside world, and nothing else. Adapters in bot/ implement them; tests use
@@ -303,6 +305,8 @@ export interface Pager {
     raisedBy: string;
     requestId: string;
   }): Promise<{ pageId: string; created: boolean }>;
+  /** The thing paged about was dealt with (a ticket taken): its open page stops escalating; none open, nothing. */
+  resolveSource(source: PageSource, by: string, requestId: string): Promise<unknown>;
 }
 
 export interface AlertGroupDirectory {
@@ -407,4 +411,41 @@ export interface AlertBoard {
   changed(groupId: string): Promise<void>;
   /** Posts a short notice in a stack's alerts channel (monitoring silent, back). */
   notice(stack: string, text: string): Promise<void>;
+}
+
+/**
+ * Support tickets and the forum writes their changes make, written together (the outbox stream `topic:<id>`): a
+ * change is never kept without the reply it promised the customer, nor the other way round.
+ */
+export interface TicketRecords {
+  /** Stores a ticket seen for the first time, with its writes; `created` false (nothing written) when it is known. */
+  create(ticket: NewTicketRecord, writes: ForumWrite[]): Promise<{ ticket: TicketRecord; created: boolean }>;
+  get(topicId: number): Promise<TicketRecord | undefined>;
+  /** Applies a person's change when the ticket is still at `version`; undefined when someone changed it first. */
+  change(topicId: number, version: number, patch: TicketPatch, writes: ForumWrite[]): Promise<TicketRecord | undefined>;
+  /** Tickets in these statuses (all when absent), oldest first; at most `limit` (default 200). */
+  list(query?: { statuses?: readonly TicketStatus[]; incidentId?: number; limit?: number }): Promise<TicketRecord[]>;
+  /** Marks a new ticket past its target as paged, once: of two replicas exactly one gets true. */
+  claimPage(topicId: number, at: Date): Promise<boolean>;
+  /** Claims the right to post the ticket's Slack message, once across replicas (a stale claim is taken over). */
+  claimPost(topicId: number, owner: string, at: Date, staleBefore: Date): Promise<boolean>;
+  setMessage(topicId: number, message: { channel: string; ts: string }): Promise<void>;
+  releasePost(topicId: number): Promise<void>;
+  /** Moves the last post seen from `from` to `to` (compare-and-set): whoever moves it relays the posts between. */
+  claimPosts(topicId: number, from: number, to: number): Promise<boolean>;
+  /** Gives back posts whose relay failed, when nobody moved past them since. */
+  releasePosts(topicId: number, to: number, from: number): Promise<void>;
+  /** How far the forum is behind on this ticket's writes. */
+  forumBacklog(topicId: number): Promise<ForumBacklog>;
+}
+
+/** Reads the support forum (Discourse); its writes go through the outbox. Throws UnavailableError when unreachable. */
+export interface SupportForum {
+  /** The support category's latest topics, most recently active first (one page). */
+  latestTopics(): Promise<SupportTopicSummary[]>;
+  /** Undefined when the topic does not exist (or was deleted). */
+  topic(topicId: number): Promise<SupportTopic | undefined>;
+  post(postId: number): Promise<SupportPost | undefined>;
+  /** The forum user Cockpit writes as: its own posts are never relayed back as the customer's. */
+  readonly username: string;
 }

@@ -2,6 +2,7 @@ import type { AlertSettings } from './alerts';
 import type { Availability } from './availability';
 import type { OnCallSettings } from './oncall';
 import type { EscalationSettings } from './page';
+import type { TicketSettings } from './ticketModel';
 
 /**
  * The team as the domain sees it: stacks, channels and people. bot/teamConfig.ts validates the YAML file into
@@ -29,6 +30,8 @@ export interface Person {
   roles: string[];
   /** The person's GitHub login: merges, reviews and PRs on GitHub are theirs only through it. */
   github?: string;
+  /** Their username on the support forum: a ticket they take is assigned to it there (discourse-assign). */
+  discourse?: string;
 }
 
 /** How incidents reach customers; absent, incidents stay in Slack. */
@@ -110,6 +113,8 @@ export interface Team {
   incidents?: IncidentSettings;
   /** Absent: no drills are configured, and `/cockpit drill` says what to add. */
   drills?: DrillSettings;
+  /** Customer support tickets on the forum; absent: no tickets. */
+  tickets?: TicketSettings;
 }
 
 export function personById(team: Team, userId: string): Person | undefined {

@@ -1,4 +1,5 @@
 import type { MessageTemplateSource } from './ports';
+import type { TicketStatus } from './ticketModel';
 
 /**
  * Messages Cockpit writes for people to read (to customers, and the review draft) are Markdown files in
@@ -41,7 +42,7 @@ export const TEMPLATES = {
     optional: ['incident.communications', 'incident.stack', 'incident.components', 'incident.customerImpact', 'incident.reviewDueBy', 'message', 'followUps'],
   },
   'ticket-taken': {
-    postedWhen: '`/cockpit ticket take`, or `ticket status <topic> taken`: a reply on the ticket topic',
+    postedWhen: '`/cockpit ticket take` (Take), or `ticket status <topic> in-progress` when work resumes: a reply on the ticket topic',
     required: ['ticket.id', 'ticket.title', 'assignee.name'],
     optional: ['customer.name', 'message'],
   },
@@ -60,6 +61,26 @@ export const TEMPLATES = {
     required: ['ticket.id', 'ticket.title'],
     optional: ['customer.name', 'message'],
   },
+  'ticket-escalated': {
+    postedWhen: '`/cockpit ticket escalate <topic>` (Escalate): L1 → L2 → L3',
+    required: ['ticket.id', 'ticket.title', 'escalation.level'],
+    optional: ['customer.name', 'assignee.name'],
+  },
+  'ticket-reply': {
+    postedWhen: '`/cockpit ticket reply <topic> <message>`: a person writes to the customer from Slack',
+    required: ['ticket.id', 'ticket.title', 'assignee.name', 'message'],
+    optional: ['customer.name'],
+  },
+  'ticket-linked': {
+    postedWhen: 'Link pressed (or `/cockpit ticket link <topic> <incident>`): the ticket is an open public incident',
+    required: ['ticket.id', 'ticket.title', 'incident.id', 'incident.title', 'incident.url'],
+    optional: ['customer.name', 'assignee.name'],
+  },
+  'ticket-incident-resolved': {
+    postedWhen: '`/cockpit incident resolve` of an incident linked to the ticket: the ticket is resolved with it',
+    required: ['ticket.id', 'ticket.title', 'incident.id', 'incident.title', 'incident.url'],
+    optional: ['customer.name', 'message'],
+  },
 } as const satisfies Record<string, TemplateSpec>;
 
 export type TemplateName = keyof typeof TEMPLATES;
@@ -76,10 +97,10 @@ export type TemplateVars<N extends TemplateName> = { [K in RequiredKey<N>]: Temp
 /** A ticket status change tells the customer something different for each status, so each has its own file. */
 export const TICKET_STATUS_TEMPLATES = {
   new: 'ticket-reopened',
-  taken: 'ticket-taken',
+  'in-progress': 'ticket-taken',
   waiting: 'ticket-waiting',
   resolved: 'ticket-resolved',
-} as const satisfies Record<string, TemplateName>;
+} as const satisfies Record<TicketStatus, TemplateName>;
 
 export type TicketStatusWithTemplate = keyof typeof TICKET_STATUS_TEMPLATES;
 

@@ -10,7 +10,7 @@ import type { AlertGroupDirectory, AuditLog, Clock, IncidentRecords, Logger, OnC
 import type { Leases } from '../scheduler/leases';
 import type { AlertGroupSummary } from '../../handlers/model/alerts';
 import type { Policy } from '../../handlers/policy';
-import { fromConfig as discourseFromConfig, ForumOutboxWorker, type DiscourseConfig, type OutboxTiming } from '../integrations/discourse';
+import { fromConfig as discourseFromConfig, ForumOutboxWorker, type DiscourseClient, type DiscourseConfig, type OutboxTiming } from '../integrations/discourse';
 import { FileMessageTemplateSource } from '../integrations/runbooks';
 import type { Team } from '../../handlers/team';
 import type { ActionHandler, Conversation, PostedMessage, RequestContext, VerbHandler, VerbHandlers } from '../commands';
@@ -62,6 +62,8 @@ export interface IncidentsFlowDeps {
   topicOf?: (externalId: string) => Promise<number | undefined>;
   /** A forum write was queued: deliver it now rather than at the next poll. */
   kick?: () => void;
+  /** An incident was resolved: the support tickets linked to it follow (bot/flows/tickets.ts). */
+  onResolved?: (incident: IncidentRecord, message: string | undefined, meta: RequestMeta) => Promise<void>;
 }
 
 export interface IncidentsFlow {
@@ -226,6 +228,8 @@ export function incidentsFlow(deps: IncidentsFlowDeps): IncidentsFlow {
       case 'resolve': {
         const { incident: resolved, review } = await desk.resolve(await target(req.id, ctx), req.message, meta(ctx));
         if (resolved.public) deps.kick?.();
+        // The linked tickets are told too; should that fail, the tickets sweep catches it up.
+        await deps.onResolved?.(resolved, req.message, meta(ctx)).catch((err: unknown) => ctx.log.warn({ err, incident: resolved.id }, 'cannot resolve the tickets linked to the incident'));
         const reply = await tell(resolved, noticeReply(resolved, `Resolved by ${mention(ctx.actor.id)}${req.message ? `: ${req.message}` : ''}`), ctx);
         if (review) {
           const posted = await postIn(resolved, reviewReply(resolved, review));
@@ -399,10 +403,11 @@ export interface WireIncidentsDeps {
   pager?: Pager;
   alertGroups?: AlertGroupDirectory;
   outboxTiming?: Partial<OutboxTiming>;
+  onResolved?: IncidentsFlowDeps['onResolved'];
 }
 
 /** Everything bot/cockpit.ts needs for incidents: the desk, the verbs and buttons, the jobs, the outbox worker. */
-export function wireIncidents(deps: WireIncidentsDeps): IncidentsFlow & { desk: IncidentDesk; worker?: ForumOutboxWorker } {
+export function wireIncidents(deps: WireIncidentsDeps): IncidentsFlow & { desk: IncidentDesk; worker?: ForumOutboxWorker; client?: DiscourseClient } {
   const statusCategory = deps.team.incidents?.statusCategory;
   if (deps.discourse && statusCategory === undefined) deps.log.warn({}, 'DISCOURSE_URL is set but cockpit.yml names no incidents.statusCategory: incidents stay in Slack');
   const discourse = deps.discourse ? discourseFromConfig(deps.discourse, { clock: deps.clock }) : undefined;
@@ -430,6 +435,7 @@ export function wireIncidents(deps: WireIncidentsDeps): IncidentsFlow & { desk: 
     ...(deps.discourse ? { forumUrl: deps.discourse.url } : {}),
     topicOf: (externalId) => deps.store.forumOutbox.knownTopic(externalId),
     kick: () => outbox.worker?.kick(),
+    ...(deps.onResolved ? { onResolved: deps.onResolved } : {}),
   });
   if (discourse) {
     outbox.worker = new ForumOutboxWorker({
@@ -444,5 +450,6 @@ export function wireIncidents(deps: WireIncidentsDeps): IncidentsFlow & { desk: 
       onDelivered: (entry, result) => flow.onForumDelivered(entry, result),
     });
   }
-  return { ...flow, desk, ...(outbox.worker ? { worker: outbox.worker } : {}) };
+  // The client is shared with the support tickets: one key, so one rate limit, for every request to the forum.
+  return { ...flow, desk, ...(outbox.worker ? { worker: outbox.worker } : {}), ...(discourse ? { client: discourse } : {}) };
 }

@@ -1,5 +1,6 @@
 import { closest, distance } from 'fastest-levenshtein';
 import { INCIDENT_ROLES, type IncidentRole } from '../../handlers/incidentModel';
+import { TICKET_STATUSES, type TicketStatus } from '../../handlers/ticketModel';
 import { hasControlCharacters, MAX_INPUT_LENGTH, normalizeTyped, parseDurationMinutes, parseUserMention, tokenize } from './tokens';
 
 /**
@@ -12,8 +13,8 @@ export type Severity = (typeof INCIDENT_SEVERITIES)[number];
 /** ITIL "in progress" sub-states plus the terminal ones, in lifecycle order. */
 export const INCIDENT_STATUSES = ['investigating', 'identified', 'monitoring', 'resolved', 'closed'] as const;
 export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
-export const TICKET_STATUSES = ['new', 'taken', 'waiting', 'resolved'] as const;
-export type TicketStatus = (typeof TICKET_STATUSES)[number];
+/** The runbook's ticket statuses: one word for each, the same as the topic's status tag. */
+export { TICKET_STATUSES, type TicketStatus };
 export const PAGE_LEVELS = ['L1', 'L2', 'L3'] as const;
 export type PageLevel = (typeof PAGE_LEVELS)[number];
 
@@ -51,8 +52,12 @@ export type CommandRequest =
   | { verb: 'incident'; action: 'resolve'; id?: number; message?: string }
   | { verb: 'incident'; action: 'close'; id?: number }
   | { verb: 'ticket'; action: 'list' }
+  | { verb: 'ticket'; action: 'show'; topicId: number }
   | { verb: 'ticket'; action: 'take'; topicId: number }
   | { verb: 'ticket'; action: 'status'; topicId: number; status: TicketStatus; message?: string }
+  | { verb: 'ticket'; action: 'escalate'; topicId: number }
+  | { verb: 'ticket'; action: 'reply'; topicId: number; message: string }
+  | { verb: 'ticket'; action: 'link'; topicId: number; incidentId: number }
   | { verb: 'runbook'; name?: string };
 
 export type Verb = CommandRequest['verb'];
@@ -84,6 +89,12 @@ const idArg = (token: string | undefined, what: string): number => {
   const m = /^(?:#|INC-)?(\d{1,9})$/i.exec(token);
   if (!m) throw new ParseFailure(`"${token}" is not ${/^[aeiou]/.test(what) ? 'an' : 'a'} ${what} number`);
   return Number(m[1]);
+};
+
+/** A ticket is its forum topic: its number, `#123`, or the topic's URL as a person copies it. */
+const topicArg = (token: string | undefined): number => {
+  const url = token === undefined ? undefined : /^https?:\/\/[^\s/]+\/t\/(?:[^/\s]+\/)?(\d{1,9})(?:[/?#]\S*)?$/.exec(token);
+  return url ? Number(url[1]) : idArg(token, 'ticket');
 };
 
 const noExtra = (args: string[], from: number): void => {
@@ -381,25 +392,49 @@ export const GRAMMARS: Record<Verb, Grammar> = {
     },
   },
   ticket: {
-    usage: ['ticket list', 'ticket take <topic>', 'ticket status <topic> <new|taken|waiting|resolved> [message]'],
-    summary: "take a customer's support ticket and tell them each change",
+    usage: [
+      'ticket list',
+      'ticket show <topic>',
+      'ticket take <topic>',
+      `ticket status <topic> <${TICKET_STATUSES.join('|')}> [message]`,
+      'ticket escalate <topic>',
+      'ticket reply <topic> <message>',
+      'ticket link <topic> <incident>',
+    ],
+    summary: "take a customer's support ticket, escalate it, and tell them each change on the forum",
     parse(args) {
       const action = (args[0] ?? 'list').toLowerCase();
       if (action === 'list') {
         noExtra(args, 1);
         return { verb: 'ticket', action: 'list' };
       }
-      if (action === 'take') {
-        noExtra(args, 2);
-        return { verb: 'ticket', action: 'take', topicId: idArg(args[1], 'ticket') };
+      const actions = ['list', 'show', 'take', 'status', 'escalate', 'reply', 'link'] as const;
+      if (!(actions as readonly string[]).includes(action)) throw unknownAction('ticket', args[0], actions);
+      const topicId = topicArg(args[1]);
+      switch (action) {
+        case 'show':
+        case 'take':
+        case 'escalate':
+          noExtra(args, 2);
+          return { verb: 'ticket', action, topicId };
+        case 'status': {
+          const status = oneOf(args[2], TICKET_STATUSES, 'ticket status');
+          const message = args.slice(3).join(' ').trim();
+          return { verb: 'ticket', action: 'status', topicId, status, ...(message === '' ? {} : { message }) };
+        }
+        case 'reply': {
+          const message = args.slice(2).join(' ').trim();
+          if (message === '') throw new ParseFailure('what do you tell the customer? add the message');
+          return { verb: 'ticket', action: 'reply', topicId, message };
+        }
+        case 'link': {
+          const incidentId = idArg(args[2], 'incident');
+          noExtra(args, 3);
+          return { verb: 'ticket', action: 'link', topicId, incidentId };
+        }
+        default:
+          throw unknownAction('ticket', args[0], actions);
       }
-      if (action === 'status') {
-        const topicId = idArg(args[1], 'ticket');
-        const status = oneOf(args[2], TICKET_STATUSES, 'ticket status');
-        const message = args.slice(3).join(' ').trim();
-        return { verb: 'ticket', action: 'status', topicId, status, message: message === '' ? undefined : message };
-      }
-      throw unknownAction('ticket', args[0], ['list', 'take', 'status']);
     },
   },
   runbook: {

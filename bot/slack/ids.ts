@@ -37,6 +37,11 @@ export const ACTIONS = {
   oncallSwapDecline: 'oncall.swap_decline',
   /** "I am IC", under a handover of command. Value: the incident's number. */
   incidentAcceptCommand: 'incident.accept_command',
+  /** On a ticket's message in the support channel; value: the topic's number. */
+  ticketTake: 'ticket.take',
+  ticketEscalate: 'ticket.escalate',
+  /** The offer to link a ticket to an open public incident; value: `<topic>:<incident>`. */
+  ticketLinkIncident: 'ticket.link_incident',
 } as const;
 
 /**

@@ -23,6 +23,7 @@ import { SqlOnCallAnnouncements, SqlOnCallOverrides } from './oncall';
 import { SqlPageStore } from './pages';
 import { SqlStoreProbe, errorMessage, redactCredentials } from './probe';
 import { SqlStackLocks } from './stackLocks';
+import { SqlTicketRecords } from './tickets';
 
 export type StoreConfig = Config['store'];
 
@@ -70,6 +71,8 @@ export interface Store {
   /** Alertmanager's alert groups and the clusters' heartbeats. */
   alerts: SqlAlertStore;
   heartbeats: SqlHeartbeats;
+  /** Customer support tickets; their forum writes share the forum outbox. */
+  tickets: SqlTicketRecords;
   probe: StoreProbe;
   /** Applies pending migrations; returns the names applied. openStore has already done it. */
   migrate(): Promise<string[]>;
@@ -133,6 +136,7 @@ export function createStore(config: StoreConfig, deps: StoreDeps, options: Store
     pages: new SqlPageStore(db, deps.clock),
     alerts: new SqlAlertStore(db),
     heartbeats: new SqlHeartbeats(db),
+    tickets: new SqlTicketRecords(db, deps.clock),
     probe: new SqlStoreProbe(db, dialect, getMigrator, { timeoutMs: opts.healthTimeoutMs, secrets }),
     async migrate() {
       try {

@@ -33,6 +33,37 @@ export interface Database {
   forum_outbox: ForumOutboxTable;
   forum_topics: ForumTopicsTable;
   drill_markers: DrillMarkersTable;
+  tickets: TicketsTable;
+}
+
+/** A support ticket (0009); `components` and `mentions` are JSON arrays. */
+export interface TicketsTable {
+  topic_id: number;
+  title: string;
+  customer_username: string;
+  customer_name: string | null;
+  excerpt: string;
+  priority: string;
+  status: string;
+  level: string;
+  assignee: string | null;
+  components: Generated<string>;
+  mentions: Generated<string>;
+  opened_at: string;
+  due_at: string;
+  taken_at: string | null;
+  resolved_at: string | null;
+  status_changed_at: string;
+  last_post_number: number;
+  message_channel: string | null;
+  message_ts: string | null;
+  post_claimed_by: string | null;
+  post_claimed_at: string | null;
+  incident_id: number | null;
+  paged_at: string | null;
+  version: Generated<number>;
+  created_at: string;
+  updated_at: string;
 }
 
 export interface OnCallOverridesTable {

@@ -134,15 +134,18 @@ export class MemoryOnCall implements OnCallDirectory {
 
 /** Records every page, and de-duplicates by source as the real pager does while a page is open. */
 export class RecordingPager implements Pager {
-  readonly pages: Array<Parameters<Pager['page']>[0] & { pageId: string }> = [];
+  readonly pages: Array<Parameters<Pager['page']>[0] & { pageId: string; resolvedBy?: string }> = [];
   failWith?: Error;
   async page(request: Parameters<Pager['page']>[0]) {
     if (this.failWith) throw this.failWith;
-    const open = this.pages.find((p) => p.source.kind === request.source.kind && p.source.ref === request.source.ref && JSON.stringify(p.target) === JSON.stringify(request.target));
+    const open = this.pages.find((p) => !p.resolvedBy && p.source.kind === request.source.kind && p.source.ref === request.source.ref && JSON.stringify(p.target) === JSON.stringify(request.target));
     if (open) return { pageId: open.pageId, created: false };
     const pageId = `p-${this.pages.length + 1}`;
     this.pages.push({ ...request, pageId });
     return { pageId, created: true };
+  }
+  async resolveSource(source: Parameters<Pager['resolveSource']>[0], by: string) {
+    for (const p of this.pages) if (!p.resolvedBy && p.source.kind === source.kind && p.source.ref === source.ref) p.resolvedBy = by;
   }
 }
 

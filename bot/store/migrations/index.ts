@@ -7,6 +7,7 @@ import { policySchema } from './0004_policy';
 import { oncallSchema } from './0006_oncall';
 import { incidentsSchema } from './0007_incidents';
 import { drillsSchema } from './0008_drills';
+import { ticketsSchema } from './0009_tickets';
 
 /**
  * Every migration, in order of their names. They live in code, not in a folder the Migrator scans, so the
@@ -22,6 +23,7 @@ export function storeMigrations(dialect: StoreDialect): Record<string, Migration
     '0006_oncall': oncallSchema(dialect),
     '0007_incidents': incidentsSchema(dialect),
     '0008_drills': drillsSchema(dialect),
+    '0009_tickets': ticketsSchema(dialect),
   };
 }
 
