@@ -1,13 +1,9 @@
 import { createHmac } from 'node:crypto';
-import type { Server } from 'node:http';
 import examples from '@octokit/webhooks-examples';
 import { createCockpit, type Cockpit } from '../../bot/cockpit';
 import { PREVIEW_CONTEXT } from '../../bot/flows/github';
 import { githubHook } from '../../bot/http/githubHook';
-import { createHttpServer, listen } from '../../bot/http/server';
 import { fromConfig as githubFromConfig } from '../../bot/integrations/github';
-import { createMetrics } from '../../bot/metrics';
-import { openStore, type Store } from '../../bot/store/connect';
 import type { CodeHostEvent } from '../../handlers/model/code';
 import { FAKE_GITHUB_TOKEN, FakeGitHub } from '../fakes/github';
 import { FakeInfraEngine } from '../fakes/pulumiEngine';
@@ -15,6 +11,7 @@ import { startFakeSlackApi, type FakeSlackApi } from '../fakes/slackApi';
 import { exampleTeam, memoryLogger, slackTestConfig } from '../helpers';
 import { FAST } from '../integrations/github/setup';
 import { Teardown } from '../teardown';
+import { useHookRig } from './hookRig';
 
 /**
  * POST /hooks/github as GitHub sends it: both content types a webhook can be set to, a signature over the body as
@@ -56,59 +53,20 @@ function deliver(base: string, payload: unknown, options: Delivery = {}): Promis
 }
 
 describe('POST /hooks/github', () => {
-  let store: Store;
-  let server: Server;
-  let base: string;
-  const logger = memoryLogger('info');
-  const handled: CodeHostEvent[] = [];
-  const work = new Set<Promise<void>>();
-  let next: (() => Promise<void>) | undefined;
-  let secret: string | undefined = SECRET;
-  const settle = async () => {
-    while (work.size > 0) await Promise.all([...work]);
-  };
-
-  beforeAll(async () => {
-    store = await openStore({ kind: 'sqlite', file: ':memory:' }, { clock: { now: () => new Date() }, log: logger.log });
-    const hook = githubHook({
-      deliveries: store.deliveries,
-      log: logger.log,
-      handle: async (event) => {
-        handled.push(event);
-        await next?.();
-      },
-      track: (w) => {
-        work.add(w);
-        void w.finally(() => work.delete(w));
-      },
-      get secret() {
-        return secret;
-      },
-    });
-    server = createHttpServer({ log: logger.log, metrics: createMetrics(), store: store.probe, hooks: { '/hooks/github': hook } });
-    base = `http://127.0.0.1:${await listen(server, 0, '127.0.0.1')}`;
-  });
-  afterEach(async () => {
-    await settle();
-    handled.length = 0;
-    next = undefined;
-    secret = SECRET;
-  });
-  afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise((r) => server.close(r));
-    await store.close();
-  });
+  const rig = useHookRig<CodeHostEvent>('/hooks/github', SECRET, (deps) => githubHook(deps));
+  // Stable references: the rig empties them after each test.
+  const { handled, logger } = rig;
+  const settle = () => rig.settle();
 
   const refusals = () => logger.lines().filter((l) => l.msg === 'refused a GitHub delivery');
 
   test('takes a JSON delivery and a form one (GitHub’s default content type) alike, each signed as sent', async () => {
     const payload = pullRequestExamples.find((e) => e.action === 'opened')!;
-    const viaJson = await deliver(base, payload);
+    const viaJson = await deliver(rig.base, payload);
     expect(viaJson.status).toBe(202);
     expect(await viaJson.json()).toEqual({ accepted: 'pull_request.changed' });
     await settle();
-    const viaForm = await deliver(base, { ...payload, action: 'reopened' }, { encoding: 'form' });
+    const viaForm = await deliver(rig.base, { ...payload, action: 'reopened' }, { encoding: 'form' });
     expect(viaForm.status).toBe(202);
     await settle();
     expect(handled.map((e) => [e.kind, 'action' in e && e.action])).toEqual([
@@ -116,19 +74,19 @@ describe('POST /hooks/github', () => {
       ['pull_request.changed', 'reopened'],
     ]);
     // A charset parameter and another case are the same media type.
-    expect((await deliver(base, { ...payload, action: 'synchronize' }, { contentType: 'Application/JSON; charset=utf-8' })).status).toBe(202);
+    expect((await deliver(rig.base, { ...payload, action: 'synchronize' }, { contentType: 'Application/JSON; charset=utf-8' })).status).toBe(202);
   });
 
   test('a form delivery signed over the JSON inside it, not the body sent, is refused', async () => {
     const payload = merged();
-    const res = await deliver(base, payload, { encoding: 'form', signed: JSON.stringify(payload) });
+    const res = await deliver(rig.base, payload, { encoding: 'form', signed: JSON.stringify(payload) });
     expect(res.status).toBe(401);
     expect(await res.json()).toEqual({ error: 'signature does not match' });
   });
 
   test('answers ping in either encoding', async () => {
     for (const encoding of ['json', 'form'] as const) {
-      const res = await deliver(base, { zen: 'Design for failure.', hook_id: 1 }, { event: 'ping', encoding });
+      const res = await deliver(rig.base, { zen: 'Design for failure.', hook_id: 1 }, { event: 'ping', encoding });
       expect(res.status).toBe(200);
     }
   });
@@ -138,7 +96,7 @@ describe('POST /hooks/github', () => {
     ['multipart/form-data; boundary=x', 'multipart/form-data'],
     ['', ''],
   ])('a body sent as "%s" gets 415 with the reason, and is logged', async (contentType, named) => {
-    const res = await deliver(base, merged(), { contentType });
+    const res = await deliver(rig.base, merged(), { contentType });
     expect(res.status).toBe(415);
     expect(String(((await res.json()) as { error: string }).error)).toContain(`content type "${named}" is not one GitHub sends`);
     expect(refusals().at(-1)).toMatchObject({ level: 40, status: 415 });
@@ -147,7 +105,7 @@ describe('POST /hooks/github', () => {
 
   test('a form without exactly one payload field, or with one that is not JSON, gets 400', async () => {
     const post = (body: string) =>
-      fetch(`${base}/hooks/github`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-github-event': 'pull_request', 'x-hub-signature-256': sign(body) }, body });
+      fetch(`${rig.base}/hooks/github`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-github-event': 'pull_request', 'x-hub-signature-256': sign(body) }, body });
     expect(await (await post('other=1')).json()).toEqual({ error: 'form body must carry exactly one payload field' });
     expect((await post('payload=%7B%7D&payload=%7B%7D')).status).toBe(400);
     expect(await (await post('payload=not-json')).json()).toEqual({ error: 'payload field is not JSON' });
@@ -155,8 +113,8 @@ describe('POST /hooks/github', () => {
   });
 
   test('without a webhook secret, says so (503), logs it, and runs nothing: not "signature does not match"', async () => {
-    secret = undefined;
-    const res = await deliver(base, merged());
+    rig.secret = undefined;
+    const res = await deliver(rig.base, merged());
     expect(res.status).toBe(503);
     expect(((await res.json()) as { error: string }).error).toMatch(/webhook secret is not configured/);
     expect(refusals().at(-1)).toMatchObject({ status: 503, reason: expect.stringMatching(/not configured/) });
@@ -165,53 +123,53 @@ describe('POST /hooks/github', () => {
 
   test('a replayed merge is a duplicate whatever its X-GitHub-Delivery, or without one', async () => {
     const payload = merged('2'.repeat(40));
-    expect((await deliver(base, payload, { deliveryId: 'first' })).status).toBe(202);
+    expect((await deliver(rig.base, payload, { deliveryId: 'first' })).status).toBe(202);
     await settle();
     for (const deliveryId of ['a-new-id', null, 'first']) {
-      const res = await deliver(base, payload, { deliveryId });
+      const res = await deliver(rig.base, payload, { deliveryId });
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual({ duplicate: true });
     }
     // The same merge sent in the other encoding is the same merge.
-    expect(await (await deliver(base, payload, { encoding: 'form' })).json()).toEqual({ duplicate: true });
+    expect(await (await deliver(rig.base, payload, { encoding: 'form' })).json()).toEqual({ duplicate: true });
     await settle();
     expect(handled).toHaveLength(1);
     // Another merge commit is another merge.
-    expect((await deliver(base, merged('3'.repeat(40)), { deliveryId: 'first' })).status).toBe(202);
+    expect((await deliver(rig.base, merged('3'.repeat(40)), { deliveryId: 'first' })).status).toBe(202);
   });
 
   test('while its work runs a repeat is a duplicate; when the work fails, Redeliver runs it again', async () => {
     const payload = merged('4'.repeat(40));
     let fail!: (err: Error) => void;
-    next = () => new Promise<void>((_resolve, reject) => (fail = reject));
-    expect((await deliver(base, payload, { deliveryId: 'd1' })).status).toBe(202);
-    expect(await (await deliver(base, payload, { deliveryId: 'd1' })).json()).toEqual({ duplicate: true });
+    rig.next = () => new Promise<void>((_resolve, reject) => (fail = reject));
+    expect((await deliver(rig.base, payload, { deliveryId: 'd1' })).status).toBe(202);
+    expect(await (await deliver(rig.base, payload, { deliveryId: 'd1' })).json()).toEqual({ duplicate: true });
     fail(new Error('GitHub answered 422 to the commit status'));
     await settle();
     expect(logger.text()).toContain('a redelivery will run it again');
 
-    next = undefined;
-    expect((await deliver(base, payload, { deliveryId: 'd1' })).status).toBe(202);
+    rig.next = undefined;
+    expect((await deliver(rig.base, payload, { deliveryId: 'd1' })).status).toBe(202);
     await settle();
     expect(handled).toHaveLength(2);
     // Done this time: now it is remembered.
-    expect(await (await deliver(base, payload, { deliveryId: 'd1' })).json()).toEqual({ duplicate: true });
+    expect(await (await deliver(rig.base, payload, { deliveryId: 'd1' })).json()).toEqual({ duplicate: true });
   });
 
   test('a malformed event gets 400 with the field named, and every refusal is logged without the body', async () => {
     const payload = merged();
     (payload.pull_request as Record<string, unknown>).number = 'SECRET-MARKER-IN-BODY';
-    const res = await deliver(base, payload);
+    const res = await deliver(rig.base, payload);
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: string }).error).toContain('pull_request.number');
     expect(refusals().at(-1)).toMatchObject({ status: 400 });
-    await deliver(base, { body: 'SECRET-MARKER-IN-BODY' }, { contentType: 'text/plain' });
-    await deliver(base, { body: 'SECRET-MARKER-IN-BODY' }, { signed: 'something else' });
+    await deliver(rig.base, { body: 'SECRET-MARKER-IN-BODY' }, { contentType: 'text/plain' });
+    await deliver(rig.base, { body: 'SECRET-MARKER-IN-BODY' }, { signed: 'something else' });
     expect(logger.text()).not.toContain('SECRET-MARKER-IN-BODY');
   });
 
   test('events the domain does not act on are answered 202 and ignored', async () => {
-    const res = await deliver(base, { action: 'created' }, { event: 'star' });
+    const res = await deliver(rig.base, { action: 'created' }, { event: 'star' });
     expect(res.status).toBe(202);
     expect(await res.json()).toEqual({ ignored: 'event "star" is not handled' });
     expect(handled).toHaveLength(0);
@@ -219,7 +177,7 @@ describe('POST /hooks/github', () => {
 
   test('a body over 5 MB is answered 413 at once', async () => {
     const started = Date.now();
-    const res = await fetch(`${base}/hooks/github`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.alloc(6 * 1024 * 1024, 0x20) });
+    const res = await fetch(`${rig.base}/hooks/github`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.alloc(6 * 1024 * 1024, 0x20) });
     expect(res.status).toBe(413);
     expect(Date.now() - started).toBeLessThan(5000);
   });
