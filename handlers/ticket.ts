@@ -8,7 +8,7 @@ import type { AuditLog, Clock, IncidentRecords, MessageTemplateSource, OnCallDir
 import { ONCALL_LEVELS } from './rotation';
 import { displayName, personById, type Team } from './team';
 import { renderTemplate, TemplateError, TICKET_STATUS_TEMPLATES, type TemplateName, type TemplateVars } from './templates';
-import { ageOf, dueAtFor, excerptOf, isTicketStatus, LEVEL_TAGS, levelTag, lookalikes, namedIn, nextLevel, priorityOf, REOPEN_WITHIN_MS, STATUS_MOVES, STATUS_TAGS, targetMinutes, TICKET_LEVELS, ticketRef, type TicketSettings, type TicketStatus } from './ticketModel';
+import { ageOf, dueAtFor, excerptOf, inertOnForum, isTicketStatus, LEVEL_TAGS, levelTag, lookalikes, namedIn, nextLevel, priorityOf, REOPEN_WITHIN_MS, STATUS_MOVES, STATUS_TAGS, targetMinutes, TICKET_LEVELS, ticketRef, type TicketSettings, type TicketStatus } from './ticketModel';
 import type { NewTicketRecord, SupportPost, SupportTopicSummary, TicketPatch, TicketRecord } from './model/tickets';
 
 /**
@@ -118,6 +118,8 @@ export class TicketDesk {
     if (!topic) return { ignored: `topic ${topicId} is not on the forum` };
     if (topic.categoryId !== settings.categoryId) return { ignored: `topic ${topicId} is not in the support category` };
     if (topic.archetype !== 'regular') return { ignored: `topic ${topicId} is a ${topic.archetype}` };
+    // A closed topic takes no reply from the customer and none from us: whatever it was, it is not a ticket now.
+    if (topic.closed) return { ignored: `topic ${topicId} is closed` };
     if (topic.author.username === forum.username) return { ignored: `topic ${topicId} is Cockpit's own` };
     const firstId = topic.postIds[0];
     const first = firstId === undefined ? undefined : await forum.post(firstId);
@@ -487,8 +489,9 @@ export class TicketDesk {
     }
   }
 
+  /** The customer's own words go into posts written as Cockpit's moderator: quoted inert (see `inertOnForum`). */
   private vars(ticket: TicketRecord) {
-    return { 'ticket.id': ticket.topicId, 'ticket.title': ticket.title, 'customer.name': ticket.customer.name || ticket.customer.username };
+    return { 'ticket.id': ticket.topicId, 'ticket.title': inertOnForum(ticket.title), 'customer.name': inertOnForum(ticket.customer.name || ticket.customer.username) };
   }
 
   private name(userId: string): string {

@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import type { OnCallLevel } from './model/oncall';
-import type { SupportPost, TicketRecord } from './model/tickets';
+import type { SupportPost, SupportTopicSummary, TicketRecord } from './model/tickets';
 import { WEEKDAYS, type Weekday } from './rotation';
 
 /**
@@ -156,6 +156,29 @@ export function dueAtFor(settings: TicketSettings, priority: string, openedAt: D
 /** How long it has waited against its target, in business time. */
 export function ageOf(settings: TicketSettings, ticket: Pick<TicketRecord, 'openedAt' | 'takenAt'>, now: Date): number {
   return businessMsBetween(ticket.openedAt, ticket.takenAt ?? now, settings.businessHours);
+}
+
+/**
+ * A customer's words (their topic's title, the name they gave the forum) as they may appear in a post Cockpit
+ * writes as a moderator: a title like "@staff [click here](https://evil.example)" must not mention a group nor
+ * plant a link under the team's name. Mentions get a zero-width space after the `@` (Discourse's mention pattern
+ * no longer matches), and Markdown's link, image and HTML characters are escaped.
+ */
+export function inertOnForum(text: string): string {
+  return text
+    .replace(/[\\[\]()<>!*_`~|#]/g, (c) => `\\${c}`)
+    .replace(/@(?=[\w.-])/g, '@\u200b');
+}
+
+/**
+ * Whether the sweep makes a ticket of a topic it has never seen: open, and created recently. Without the bound,
+ * the first sweep after tickets are turned on would make tickets of the category's whole first page, years of
+ * old topics, and page L1 for every one. An older topic a customer writes on again still arrives by the webhook.
+ */
+export const SWEEP_ADOPTS_WITHIN_MS = 7 * 24 * 60 * 60_000;
+
+export function sweepAdopts(topic: Pick<SupportTopicSummary, 'closed' | 'pinned' | 'createdAt'>, now: Date): boolean {
+  return !topic.closed && !topic.pinned && now.getTime() - topic.createdAt.getTime() <= SWEEP_ADOPTS_WITHIN_MS;
 }
 
 /** The first lines of a post, as plain text for a Slack message: at most `max` characters, cut at a word. */

@@ -8,7 +8,7 @@ import type { Policy, RequestMeta } from '../../handlers/policy';
 import type { AuditLog, Clock, IncidentRecords, Logger, OnCallDirectory, Pager, TicketRecords } from '../../handlers/ports';
 import type { Team } from '../../handlers/team';
 import { TicketDesk, type Changed } from '../../handlers/ticket';
-import { TICKET_STATUSES, ticketRef } from '../../handlers/ticketModel';
+import { sweepAdopts, TICKET_STATUSES, ticketRef } from '../../handlers/ticketModel';
 import type { ActionHandler, RequestContext, VerbHandler } from '../commands';
 import type { DiscourseClient } from '../integrations/discourse/client';
 import { DiscourseSupportForum } from '../integrations/discourse/supportForum';
@@ -230,6 +230,7 @@ export function ticketsFlow(deps: TicketsFlowDeps): TicketsFlow {
     for (const topic of listed) {
       if (topic.pinned) continue;
       const known = await records.get(topic.id);
+      if (!known && !sweepAdopts(topic, clock.now())) continue;
       // Known, shown and nothing new written on it: the common case costs no request to the forum.
       if (known?.message && topic.highestPostNumber <= known.lastPostNumber) continue;
       try {

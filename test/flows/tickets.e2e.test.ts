@@ -186,6 +186,10 @@ describe('support tickets from the fake Discourse, handled in the fake Slack', (
     expect(ticketMessage(lost.id)).toBeUndefined();
     expect(await cockpit.store.tickets.get(lost.id)).toBeUndefined();
 
+    // And a topic from before tickets were turned on, whose webhooks never came: the sweep leaves it alone.
+    forum.dropWebhooks(2);
+    const old = forum.customerTopic({ title: 'How do I change my invoice address?', raw: 'Where in the settings is the invoice address kept?', username: 'li', categoryId: 7, createdAt: new Date(Date.now() - 30 * 24 * 3_600_000) });
+
     forum.dropWebhooks(1);
     forum.customerReply(lost.id, 'Still happening, on Firefox and Chrome.', { username: 'omar' });
     await settle();
@@ -194,6 +198,8 @@ describe('support tickets from the fake Discourse, handled in the fake Slack', (
     expect(ticketMessage(lost.id)?.text).toBe(`Ticket #${lost.id} (normal, new): Login loops back to the form`);
     expect(forum.topics.get(lost.id)?.tags).toEqual(['new']);
     expect(JSON.stringify(thread(lost.id).map((m) => m.blocks))).toContain('Still happening, on Firefox and Chrome.');
+    expect(await cockpit.store.tickets.get(old.id)).toBeUndefined();
+    expect(forum.topics.get(old.id)?.tags).toEqual([]);
     // A second sweep finds nothing new and reads no topic it knows.
     const reads = forum.calls.filter((c) => c.route === '/t/{id}.json').length;
     expect(await cockpit.scheduler.trigger('tickets.sweep')).toBe('ran');

@@ -110,6 +110,9 @@ describe('a new topic in the support category', () => {
     open(4, { username: 'cockpit' });
     expect((await desk.intake(4, system)).ignored).toMatch(/Cockpit's own/);
     expect((await desk.intake(99, system)).ignored).toMatch(/not on the forum/);
+    open(5);
+    forum.topics.get(5)!.closed = true;
+    expect(await desk.intake(5, system)).toEqual({ ignored: 'topic 5 is closed' });
     expect(records.tickets.size).toBe(0);
   });
 
@@ -134,6 +137,18 @@ describe('taking a ticket', () => {
     const reply = records.forumOf(321)[1];
     expect(reply?.kind === 'post.reply' && reply.raw).toContain('Hello Jane Doe,');
     expect(audit.entries.filter((e) => e.action === 'ticket.take')).toEqual([expect.objectContaining({ actor: bob, target: '#321', detail: expect.objectContaining({ from: 'new', to: 'in-progress' }) })]);
+  });
+
+  it('quotes the customer’s title and name inert in the posts Cockpit writes as a moderator', async () => {
+    const { desk, forum, records } = setup();
+    forum.customerTopic({ id: 8, title: '@staff help [click](https://evil.example)', categoryId: 7, createdAt: new Date(), author: { username: 'mallory', name: '@admins ![x](https://evil.example/p.png)' } }, 'Please have a look at this right now.');
+    await desk.intake(8, system);
+    await desk.take(8, slack(bob));
+    const reply = records.forumOf(8).find((w) => w.kind === 'post.reply');
+    const raw = reply?.kind === 'post.reply' ? reply.raw : '';
+    expect(raw).not.toMatch(/(^|\s)@(staff|admins)\b/);
+    expect(raw).not.toMatch(/\]\(https/);
+    expect(raw).toContain('\\[click\\]\\(https://evil.example\\)');
   });
 
   it('does not post twice on a double press: the second is told they have it', async () => {

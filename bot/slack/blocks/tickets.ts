@@ -64,7 +64,8 @@ export function ticketMessage(view: TicketView, topicUrl: string): Reply {
     if (next) buttons.push(button(`Escalate to ${next}`, ACTIONS.ticketEscalate, String(ticket.topicId)));
   }
   if (buttons.length > 0) blocks.push(actions(`ticket_${ticket.topicId}`, ...buttons));
-  return inChannel(`Ticket ${ref} (${ticket.priority}, ${ticket.status}): ${ticket.title}`, blocks);
+  // The notification text is mrkdwn too: a customer's title of "<!channel>" must not notify the channel.
+  return inChannel(`Ticket ${ref} (${ticket.priority}, ${ticket.status}): ${escapeMrkdwn(ticket.title)}`, blocks);
 }
 
 /** A line in the ticket's thread: what a person (or Cockpit) did. */
