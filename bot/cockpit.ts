@@ -351,7 +351,7 @@ async function wire(config: Config, team: Team, deps: CockpitDeps, clock: Clock,
         },
       },
       actions: { ...deploys.actions, ...environments.actions, ...oncall.actions, ...incidents.actions, ...drills.actions, ...tickets.flow?.actions },
-      home: [(userId) => oncall.home(userId)],
+      home: [(userId) => oncall.home(userId), ...(tickets.flow ? [(userId: string) => tickets.flow!.home(userId)] : [])],
     },
   );
 

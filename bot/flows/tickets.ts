@@ -1,3 +1,4 @@
+import type { KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
 import { Gauge, type Registry } from 'prom-client';
 import { InputError, UnavailableError } from '../../handlers/errors';
@@ -16,7 +17,7 @@ import type { DiscourseEvent } from '../integrations/discourse/webhook';
 import { FileMessageTemplateSource } from '../integrations/runbooks';
 import { newRequestId } from '../requestId';
 import type { Job, JobRun } from '../scheduler';
-import { doneReply, forumPostReply, noteReply, pagedNote, ticketListReply, ticketMessage } from '../slack/blocks/tickets';
+import { doneReply, forumPostReply, noteReply, pagedNote, ticketHomeBlocks, ticketListReply, ticketMessage } from '../slack/blocks/tickets';
 import type { Reply } from '../slack/blocks/reply';
 import { SlackConversation } from '../slack/conversation';
 import { ACTIONS } from '../slack/ids';
@@ -54,6 +55,8 @@ export interface TicketsFlow {
   handle(event: DiscourseEvent): Promise<void>;
   /** The sweep: reads the category's latest topics and catches up whatever the webhooks missed. */
   sweep(requestId: string, log?: Logger): Promise<SweepResult>;
+  /** App Home: the person's open tickets and the queue. */
+  home(userId: string): Promise<KnownBlock[]>;
   /** A public incident was resolved: its linked tickets are resolved with it, and their customers told. */
   incidentResolved(incident: IncidentRecord, message: string | undefined, meta: RequestMeta): Promise<void>;
 }
@@ -283,6 +286,10 @@ export function ticketsFlow(deps: TicketsFlowDeps): TicketsFlow {
     jobs,
     handle,
     sweep,
+    async home(userId) {
+      const open = await desk.list();
+      return ticketHomeBlocks({ mine: open.filter((v) => v.ticket.assignee === userId), queue: open.filter((v) => v.ticket.status === 'new') }, topicUrl);
+    },
     async incidentResolved(incident, message, at) {
       for (const resolved of await desk.incidentResolved(incident, message, at)) await changed(resolved);
     },

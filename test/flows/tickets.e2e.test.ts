@@ -123,6 +123,10 @@ describe('support tickets from the fake Discourse, handled in the fake Slack', (
     expect(tagWrites(topic)).toHaveLength(2); // new, then in-progress
     expect(JSON.stringify(ticketMessage(topic.id)?.blocks)).toContain(`<@${bob}>`);
     expect(thread(topic.id).map((m) => m.text)).toEqual([`#${topic.id}: Bob took it`]);
+    // Bob's App Home lists it as his.
+    const home = JSON.stringify(await cockpit.core.homeBlocks(bob));
+    expect(home).toContain('Support tickets');
+    expect(home).toMatch(new RegExp(`\\*Yours\\*\\\\n.*#${topic.id}`));
     // A double press: told, nothing more on the forum.
     const again = await press(ACTIONS.ticketTake, topic.id, bob);
     expect(JSON.stringify(again)).toContain(`You have #${topic.id} already.`);

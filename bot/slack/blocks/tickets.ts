@@ -114,6 +114,24 @@ export function ticketListReply(views: TicketView[], topicUrl: (topicId: number)
   return { text: `${views.length} open ticket(s)`, visibility: 'ephemeral', blocks: blocks.slice(0, BLOCKS_LIMIT) };
 }
 
+/** App Home: the person's open tickets, and how the queue stands. */
+export function ticketHomeBlocks(view: { mine: TicketView[]; queue: TicketView[] }, topicUrl: (topicId: number) => string): KnownBlock[] {
+  const late = view.queue.filter((v) => v.late).length;
+  const blocks: KnownBlock[] = [{ type: 'divider' }, header('Support tickets')];
+  const mine = view.mine.slice(0, 10).map((v) => `${ICONS[v.ticket.status]} *<${topicUrl(v.ticket.topicId)}|${ticketRef(v.ticket.topicId)}>* ${escapeMrkdwn(truncate(v.ticket.title, 80))} · ${v.ticket.status} · ${v.ticket.level}`);
+  blocks.push(section(`*Yours*\n${mine.length > 0 ? mine.join('\n') : '_none_'}`));
+  if (view.mine.length > mine.length) blocks.push(context(`${view.mine.length - mine.length} more: /cockpit ticket list`));
+  const oldest = view.queue[0];
+  blocks.push(
+    context(
+      view.queue.length === 0
+        ? 'The queue is empty.'
+        : `${view.queue.length} new in the queue${late > 0 ? `, ${late} past their target` : ''}; the oldest is ${ticketRef(oldest!.ticket.topicId)} (${waited(oldest!)}).`,
+    ),
+  );
+  return blocks;
+}
+
 /** The short answer to whoever acted, when the ticket's message and thread show the change. */
 export function doneReply(ticket: TicketRecord, text: string, message?: { channel: string }): Reply {
   const where = message ? ` (in <#${message.channel}>)` : '';

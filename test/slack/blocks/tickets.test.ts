@@ -1,4 +1,4 @@
-import { forumPostReply, ticketListReply, ticketMessage, waited } from '../../../bot/slack/blocks/tickets';
+import { forumPostReply, ticketHomeBlocks, ticketListReply, ticketMessage, waited } from '../../../bot/slack/blocks/tickets';
 import { ACTIONS } from '../../../bot/slack/ids';
 import type { IncidentRecord } from '../../../handlers/incidentModel';
 import type { TicketRecord } from '../../../handlers/model/tickets';
@@ -83,5 +83,16 @@ describe('the thread and the list', () => {
     expect(text).toContain('<@U0BOB00001>');
     expect(text).toContain('1 not taken within their target.');
     expect(ticketListReply([], () => url).text).toBe('No open tickets');
+  });
+});
+
+describe('App Home', () => {
+  it('shows the person’s tickets and how the queue stands', () => {
+    const mine = [view({ ticket: { ...ticket, status: 'waiting', assignee: 'U0BOB00001', takenAt: at } })];
+    const queue = [view({ ticket: { ...ticket, topicId: 400 }, late: true, ageMs: 3 * HOUR }), view({ ticket: { ...ticket, topicId: 401 } })];
+    const text = JSON.stringify(ticketHomeBlocks({ mine, queue }, (id) => `https://forum.example.com/t/${id}`));
+    expect(text).toContain('#321>* Exports time out since Monday · waiting · L1');
+    expect(text).toContain('2 new in the queue, 1 past their target; the oldest is #400 (:warning: late: waited 3h of 2h).');
+    expect(JSON.stringify(ticketHomeBlocks({ mine: [], queue: [] }, () => ''))).toContain('The queue is empty.');
   });
 });
