@@ -3,7 +3,7 @@ import { ConflictError, InputError, NotFoundError } from './errors';
 import type { ForumBacklog, ForumWrite } from './forum';
 import { incidentRef, type IncidentRecord } from './incidentModel';
 import { describeActor, type Policy, type RequestMeta, type TicketAct, type TicketFacts } from './policy';
-import type { OnCallLevel } from './model/oncall';
+import type { OnCallLevel, PageSource } from './model/oncall';
 import type { AuditLog, Clock, IncidentRecords, MessageTemplateSource, OnCallDirectory, Pager, SupportForum, TicketRecords } from './ports';
 import { ONCALL_LEVELS } from './rotation';
 import { displayName, personById, type Team } from './team';
@@ -164,14 +164,14 @@ export class TicketDesk {
       const note = ticket.assignee ? `${this.name(actor)} took it over from ${this.name(ticket.assignee)}` : `${this.name(actor)} took it`;
       return { patch, writes, done: (updated) => ({ ticket: updated, from: ticket.status, note }) };
     });
-    await this.stopPage(topicId, meta);
+    await this.stopPages(topicId, meta);
     return changed;
   }
 
   /** `/cockpit ticket status <topic> <status> [message]`: one reply and one tag change. */
   async setStatus(topicId: number, to: TicketStatus, message: string | undefined, meta: RequestMeta): Promise<Changed> {
     const said = message?.trim() || undefined;
-    return this.mutate(topicId, meta, 'ticket.status', async (ticket) => {
+    const changed = await this.mutate(topicId, meta, 'ticket.status', async (ticket) => {
       const from = ticket.status;
       const ref = ticketRef(topicId);
       if (from === to) throw new InputError(`${ref} is ${to} already.`);
@@ -200,6 +200,9 @@ export class TicketDesk {
       const note = `${this.name(meta.actor.id)}: ${from} → ${to}${said ? `: ${said}` : ''}`;
       return { patch, writes, done: (updated) => ({ ticket: updated, from, note }) };
     });
+    // Resolved, or back in the queue: nobody needs waking for it any more.
+    if (to === 'resolved' || to === 'new') await this.stopPages(topicId, meta, ['L2', 'L3']);
+    return changed;
   }
 
   /** Escalate: up one level, to whoever is on call there, who is paged; the customer is told. */
@@ -232,7 +235,8 @@ export class TicketDesk {
       const note = `${this.name(actor)} escalated it to ${level}${assignee !== ticket.assignee ? `: ${this.name(assignee)} has it` : ''}`;
       return { patch, writes, done: (updated) => ({ ticket: updated, from: ticket.status, note, level, people }) };
     });
-    await this.stopPage(topicId, meta);
+    // The level below has handed it on: its page, and the one for the ticket not being taken, are done.
+    await this.stopPages(topicId, meta, TICKET_LEVELS.filter((l) => l !== 'L1' && l !== changed.level));
     return { ...changed, ...(await this.pageLevel(changed.ticket, changed.level, changed.people, meta)) };
   }
 
@@ -291,7 +295,10 @@ export class TicketDesk {
           done: (updated) => ({ ticket: updated, from: ticket.status, note: `Resolved with ${ref}` }),
         };
       });
-      if (done) changed.push(done);
+      if (done) {
+        changed.push(done);
+        await this.stopPages(topicId, meta, ['L2', 'L3']);
+      }
     }
     return changed;
   }
@@ -423,7 +430,7 @@ export class TicketDesk {
       const { pageId } = await this.deps.pager.page({
         target: { kind: 'level', level },
         summary: `Ticket ${ticketRef(ticket.topicId)} escalated to ${level}: ${ticket.title}`,
-        source: { kind: 'ticket', ref: `${ticket.topicId}/${level}` },
+        source: escalationSource(ticket.topicId, level),
         raisedBy: meta.actor.id,
         requestId: meta.requestId,
       });
@@ -434,9 +441,16 @@ export class TicketDesk {
     }
   }
 
-  /** Someone acted on the ticket: the page for it not being taken in time has done its job. */
-  private async stopPage(topicId: number, meta: RequestMeta): Promise<void> {
-    await this.deps.pager?.resolveSource(lateSource(topicId), meta.actor.id, meta.requestId).catch(() => undefined);
+  /**
+   * Someone acted on the ticket: the page for it not being taken in time has done its job, and so have the
+   * escalation pages of `levels`. A pager that cannot be reached leaves them to be acknowledged by hand.
+   */
+  private async stopPages(topicId: number, meta: RequestMeta, levels: readonly OnCallLevel[] = []): Promise<void> {
+    const pager = this.deps.pager;
+    if (!pager) return;
+    for (const source of [lateSource(topicId), ...levels.map((l) => escalationSource(topicId, l))]) {
+      await pager.resolveSource(source, meta.actor.id, meta.requestId).catch(() => undefined);
+    }
   }
 
   private async onCallAnywhere(userId: string): Promise<boolean> {
@@ -516,7 +530,12 @@ interface Mutation<T> {
 }
 
 /** The page raised when a ticket is not taken in time. */
-function lateSource(topicId: number) {
-  return { kind: 'ticket' as const, ref: String(topicId) };
+function lateSource(topicId: number): PageSource {
+  return { kind: 'ticket', ref: String(topicId) };
+}
+
+/** The page raised when a ticket is escalated to `level`. */
+function escalationSource(topicId: number, level: OnCallLevel): PageSource {
+  return { kind: 'ticket', ref: `${topicId}/${level}` };
 }
 

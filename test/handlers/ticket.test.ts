@@ -274,6 +274,21 @@ describe('escalation', () => {
     await expect(desk.escalate(321, slack(alice))).rejects.toThrow(/at L3 already/);
   });
 
+  it('ends its pages when they are no longer needed: L2’s when it goes to L3, every one when it is resolved', async () => {
+    const { desk, open, onCall, pager } = setup();
+    Object.assign(onCall.levels, { L1: [bob], L2: [carol], L3: [alice] });
+    open();
+    await desk.intake(321, system);
+    await desk.take(321, slack(bob));
+    await desk.escalate(321, slack(bob));
+    await desk.escalate(321, slack(carol));
+    const open_ = () => pager.pages.filter((p) => !p.resolvedBy).map((p) => p.source.ref);
+    expect(open_()).toEqual(['321/L3']);
+    expect(pager.pages.find((p) => p.source.ref === '321/L2')?.resolvedBy).toBe(carol);
+    await desk.setStatus(321, 'resolved', 'Patched the ingress timeout.', slack(alice));
+    expect(open_()).toEqual([]);
+  });
+
   it('is open to the L1 on call straight from the queue, and refused to anyone else who does not own it', async () => {
     const { desk, open, onCall } = setup();
     Object.assign(onCall.levels, { L1: [bob], L2: [carol] });
