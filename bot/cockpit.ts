@@ -23,7 +23,8 @@ import { wireOnCall, type OnCallWiring } from './flows/oncall';
 import { wireIncidents } from './flows/incidents';
 import { wireTickets, type TicketsFlow } from './flows/tickets';
 import { SlackOutbound } from './integrations/slack/outbound';
-import type { ForumOutboxWorker, OutboxTiming } from './integrations/discourse';
+import type { DiscourseApi, ForumOutboxWorker, OutboxTiming } from './integrations/discourse';
+import type { SupportReads } from './integrations/discourse/supportForum';
 import { FileRunbookLibrary } from './integrations/runbooks';
 import { fixedHealth } from './health';
 import type { Logger } from './log';
@@ -70,6 +71,8 @@ export interface CockpitDeps {
   onCall?: OnCallDirectory;
   pager?: Pager;
   alertGroups?: AlertGroupDirectory;
+  /** The customers' forum; default: Discourse per `config.discourse` (the demo passes its forum in memory). */
+  forum?: { url: string; api: DiscourseApi & SupportReads };
   /** How the forum outbox retries and polls (tests shorten it). */
   outboxTiming?: Partial<OutboxTiming>;
   /** Reads a stack's Pulumi output (a drill's kubeconfig); default: the Pulumi engine's, when it is the real one. */
@@ -199,7 +202,9 @@ async function wire(config: Config, team: Team, deps: CockpitDeps, clock: Clock,
   const runbooks = new FileRunbookLibrary(config.runbooks);
 
   // Incidents, and the status forum they are told to customers on.
-  // What incidents and tickets both need: the rules, the store, who is on call, the pager.
+  // One client for the forum, so one rate limit for its key, whoever writes or reads: incidents, tickets.
+  const forum = deps.forum ?? (config.discourse ? { url: config.discourse.url, api: (await import('./integrations/discourse/index.js')).fromConfig(config.discourse, { clock }) } : undefined);
+  // What incidents and tickets both need: the rules, the store, who is on call, the pager, the forum.
   const customerFacing = {
     team,
     policy,
@@ -211,11 +216,11 @@ async function wire(config: Config, team: Team, deps: CockpitDeps, clock: Clock,
     owner: config.replicaId,
     onCall: deps.onCall ?? oncall.oncall,
     pager: deps.pager ?? oncall.pager,
+    ...(forum ? { forum } : {}),
   };
   const ticketFlow: { current?: TicketsFlow } = {};
   const incidents = wireIncidents({
     ...customerFacing,
-    discourse: config.discourse,
     runbooks,
     slack: () => (slack ? { client: slack.client, botUserId: config.slack?.botUserId } : undefined),
     alertGroups: deps.alertGroups ?? oncall.intake,
@@ -226,7 +231,6 @@ async function wire(config: Config, team: Team, deps: CockpitDeps, clock: Clock,
   // Support tickets on the same forum, through the same client and outbox.
   const tickets = wireTickets({
     ...customerFacing,
-    ...(config.discourse && incidents.client ? { forum: { url: config.discourse.url, client: incidents.client } } : {}),
     slack: () => (slack ? { client: slack.client } : undefined),
     kick: () => incidents.worker?.kick(),
   });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import type { CodeHost, InfraEngine } from '../handlers/ports';
 import { personById } from '../handlers/team';
-import { createCockpit } from './cockpit';
+import { createCockpit, type Cockpit, type CockpitDeps } from './cockpit';
 import { ConfigError, loadConfig, type Config } from './config';
 import { runConsole } from './console/repl';
 import { createLogger, scrubSecrets, type Logger } from './log';
@@ -76,13 +76,18 @@ export interface ConsoleRun {
   /** The demo's throwaway store and simulated adapters: `as <person>` may then stand in for Slack's second person. */
   via?: 'console' | 'demo';
   progressIntervalMs?: number;
+  /** The customers' forum, in place of Discourse (the demo's). */
+  forum?: CockpitDeps['forum'];
+  /** Runs once Cockpit is built, before the prompt (the demo starts its forum's outbox and sweeps its tickets). */
+  started?(cockpit: Cockpit): Promise<void>;
 }
 
 /** The local console over a Cockpit built from `run`; resolves when the person quits. */
 export async function runLocalConsole(run: ConsoleRun): Promise<void> {
   const { config, team, log } = run;
-  const cockpit = await createCockpit(config, team, { log, engine: run.engine, codeHost: run.codeHost, progressIntervalMs: run.progressIntervalMs });
+  const cockpit = await createCockpit(config, team, { log, engine: run.engine, codeHost: run.codeHost, progressIntervalMs: run.progressIntervalMs, ...(run.forum ? { forum: run.forum } : {}) });
   try {
+    await run.started?.(cockpit);
     const actorId = config.consoleUser ?? team.people[0]?.slack ?? 'console';
     process.stdout.write(`${run.banner}\n`);
     await runConsole({ core: cockpit.core, team, log, input: process.stdin, output: process.stdout, actorId, osUser: userInfo().username, via: run.via });

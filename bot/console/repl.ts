@@ -33,9 +33,9 @@ export interface ConsoleOptions {
 const HELP = `Type a command as in Slack (/cockpit help, /cockpit status; the /cockpit prefix is optional).
 A number picks a button of the last message. "as <name or user id>" acts as another person of the team file. "quit" leaves.`;
 
-const DEMO_INTRO = `DEMO: a throwaway store, a simulated Pulumi engine and an in-process GitHub; nothing real is touched.
+const DEMO_INTRO = `DEMO: a throwaway store, a simulated Pulumi engine, an in-process GitHub and forum; nothing real is touched.
 In the demo, "as <person>" stands in for a second person pressing Approve in Slack (outside it, the console may not approve).
-Try: deploy prod · 1 (Deploy) · as carol · 1 (Approve) — then promote staging, status, help.`;
+Try: deploy prod · 1 (Deploy) · as carol · 1 (Approve) — then promote staging, ticket list, ticket take 101, status, help.`;
 
 /** Every message the demo shows starts with DEMO, so no screenshot of it passes for a real deploy. */
 const demoMark = (text: string) => `DEMO · ${text}`;

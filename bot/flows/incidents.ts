@@ -10,7 +10,7 @@ import type { AlertGroupDirectory, AuditLog, Clock, IncidentRecords, Logger, OnC
 import type { Leases } from '../scheduler/leases';
 import type { AlertGroupSummary } from '../../handlers/model/alerts';
 import type { Policy } from '../../handlers/policy';
-import { fromConfig as discourseFromConfig, ForumOutboxWorker, type DiscourseClient, type DiscourseConfig, type OutboxTiming } from '../integrations/discourse';
+import { ForumOutboxWorker, type DiscourseApi, type OutboxTiming } from '../integrations/discourse';
 import { FileMessageTemplateSource } from '../integrations/runbooks';
 import type { Team } from '../../handlers/team';
 import type { ActionHandler, Conversation, PostedMessage, RequestContext, VerbHandler, VerbHandlers } from '../commands';
@@ -392,7 +392,7 @@ export interface WireIncidentsDeps {
   log: Logger;
   metrics: Registry;
   /** The status forum; absent, incidents stay in Slack. */
-  discourse?: DiscourseConfig;
+  forum?: { url: string; api: DiscourseApi };
   /** The runbooks folder: the message templates, and the incident runbook's page to bookmark. */
   runbooksDir: string;
   runbooks: RunbookLibrary;
@@ -407,10 +407,10 @@ export interface WireIncidentsDeps {
 }
 
 /** Everything bot/cockpit.ts needs for incidents: the desk, the verbs and buttons, the jobs, the outbox worker. */
-export function wireIncidents(deps: WireIncidentsDeps): IncidentsFlow & { desk: IncidentDesk; worker?: ForumOutboxWorker; client?: DiscourseClient } {
+export function wireIncidents(deps: WireIncidentsDeps): IncidentsFlow & { desk: IncidentDesk; worker?: ForumOutboxWorker } {
   const statusCategory = deps.team.incidents?.statusCategory;
-  if (deps.discourse && statusCategory === undefined) deps.log.warn({}, 'DISCOURSE_URL is set but cockpit.yml names no incidents.statusCategory: incidents stay in Slack');
-  const discourse = deps.discourse ? discourseFromConfig(deps.discourse, { clock: deps.clock }) : undefined;
+  if (deps.forum && statusCategory === undefined) deps.log.warn({}, 'DISCOURSE_URL is set but cockpit.yml names no incidents.statusCategory: incidents stay in Slack');
+  const discourse = deps.forum?.api;
   const desk = new IncidentDesk({
     team: deps.team,
     policy: deps.policy,
@@ -432,7 +432,7 @@ export function wireIncidents(deps: WireIncidentsDeps): IncidentsFlow & { desk: 
     log: deps.log,
     slack: deps.slack,
     runbookUrl: async () => (await deps.runbooks.list()).find((r) => r.name === 'incident-management')?.url,
-    ...(deps.discourse ? { forumUrl: deps.discourse.url } : {}),
+    ...(deps.forum ? { forumUrl: deps.forum.url } : {}),
     topicOf: (externalId) => deps.store.forumOutbox.knownTopic(externalId),
     kick: () => outbox.worker?.kick(),
     ...(deps.onResolved ? { onResolved: deps.onResolved } : {}),
@@ -450,6 +450,5 @@ export function wireIncidents(deps: WireIncidentsDeps): IncidentsFlow & { desk: 
       onDelivered: (entry, result) => flow.onForumDelivered(entry, result),
     });
   }
-  // The client is shared with the support tickets: one key, so one rate limit, for every request to the forum.
-  return { ...flow, desk, ...(outbox.worker ? { worker: outbox.worker } : {}), ...(discourse ? { client: discourse } : {}) };
+  return { ...flow, desk, ...(outbox.worker ? { worker: outbox.worker } : {}) };
 }

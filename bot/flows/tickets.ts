@@ -11,8 +11,7 @@ import type { Team } from '../../handlers/team';
 import { TicketDesk, type Changed } from '../../handlers/ticket';
 import { sweepAdopts, TICKET_STATUSES, ticketRef } from '../../handlers/ticketModel';
 import type { ActionHandler, RequestContext, VerbHandler } from '../commands';
-import type { DiscourseClient } from '../integrations/discourse/client';
-import { DiscourseSupportForum } from '../integrations/discourse/supportForum';
+import { DiscourseSupportForum, type SupportReads } from '../integrations/discourse/supportForum';
 import type { DiscourseEvent } from '../integrations/discourse/webhook';
 import { FileMessageTemplateSource } from '../integrations/runbooks';
 import { newRequestId } from '../requestId';
@@ -326,7 +325,7 @@ export interface WireTicketsDeps {
   log: Logger;
   metrics: Registry;
   /** The forum, shared with incidents (one client, so one rate limit for the key); absent: no tickets. */
-  forum?: { url: string; client: DiscourseClient };
+  forum?: { url: string; api: SupportReads };
   runbooksDir: string;
   owner: string;
   slack: TicketsFlowDeps['slack'];
@@ -362,7 +361,7 @@ export function wireTickets(deps: WireTicketsDeps): { verb: VerbHandler<'ticket'
     policy: deps.policy,
     records: deps.store.tickets,
     incidents: deps.store.incidents,
-    forum: new DiscourseSupportForum(deps.forum.client, { id: settings.categoryId, slug: settings.categorySlug }),
+    forum: new DiscourseSupportForum(deps.forum.api, { id: settings.categoryId, slug: settings.categorySlug }),
     audit: deps.store.audit,
     clock: deps.clock,
     templates: new FileMessageTemplateSource({ dir: deps.runbooksDir }),

@@ -7,6 +7,8 @@ import { createCockpit, systemClock, type Cockpit } from '../../bot/cockpit';
 import { loadConfig } from '../../bot/config';
 import { runConsole } from '../../bot/console/repl';
 import { DemoCodeHost } from '../../bot/demo/codeHost';
+import { DemoForum } from '../../bot/demo/forum';
+import { startDemoForum } from '../../bot/demo/main';
 import { DEMO_ENGINE_VERSION, demoEngine } from '../../bot/demo/engine';
 import { DemoRepository } from '../../bot/demo/repository';
 import { exampleTeam, memoryLogger } from '../helpers';
@@ -22,7 +24,12 @@ async function demoConsole(opened: Teardown) {
   const codeHost = new DemoCodeHost(repo);
   const log = memoryLogger('warn').log;
   const config = { ...loadConfig({ COCKPIT_DATA_DIR: dir }), store: { kind: 'sqlite' as const, file: ':memory:' } };
-  const cockpit: Cockpit = opened.add(await createCockpit(config, exampleTeam(), { log, engine: demoEngine({ repo, dir, clock: systemClock, log, pace: 0 }), codeHost, progressIntervalMs: 0 }));
+  const forumLines: string[] = [];
+  const forum = new DemoForum({ supportCategory: exampleTeam().tickets?.categoryId, now: () => systemClock.now(), print: (line) => forumLines.push(line) });
+  const cockpit: Cockpit = opened.add(
+    await createCockpit(config, exampleTeam(), { log, engine: demoEngine({ repo, dir, clock: systemClock, log, pace: 0 }), codeHost, progressIntervalMs: 0, forum: { url: forum.url, api: forum }, outboxTiming: { idleMs: 20 } }),
+  );
+  await startDemoForum(cockpit);
   const input = new PassThrough();
   const output = new PassThrough();
   let text = '';
@@ -43,7 +50,15 @@ async function demoConsole(opened: Teardown) {
     }
     return text.slice(from);
   };
-  return { cockpit, codeHost, type, text: () => text };
+  /** Waits until the forum has shown a line matching `what`. */
+  const forumShows = async (what: RegExp) => {
+    const deadline = Date.now() + 10_000;
+    while (!forumLines.some((l) => what.test(l))) {
+      if (Date.now() > deadline) throw new Error(`the demo forum never showed ${what}; it showed:\n${forumLines.join('\n')}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  return { cockpit, codeHost, type, text: () => text, forumLines, forumShows };
 }
 
 describe('the demo', () => {
@@ -100,6 +115,22 @@ describe('the demo', () => {
     await demo.type('promote staging', 'github.invalid');
     expect(await demo.codeHost.findOpenPullRequest('master', 'staging')).toBeUndefined();
     expect((await demo.codeHost.findOpenPullRequest('staging', 'integration'))?.number).toBe(1);
+  });
+
+  test('two customers’ tickets wait on the demo forum: taking and escalating one replies and tags it there', async () => {
+    const demo = await demoConsole(opened);
+    expect(demo.forumLines).toEqual(expect.arrayContaining(['#101 is tagged high, new', '#102 is tagged new']));
+    const list = await demo.type('ticket list', 'Open tickets (2)');
+    expect(list).toContain('#101 (https://forum.invalid/t/101) CSV exports of the api time out · high · new');
+    await demo.type('ticket take 101', 'You have #101; the customer is told.');
+    await demo.forumShows(/^#101 is assigned to @alice$/);
+    expect(demo.forumLines).toContain('reply on #101 (Discourse emails it to whoever watches the topic): Alice from our team is working on "CSV exports of the api time out".');
+    expect(demo.forumLines).toContain('#101 is tagged high, in-progress');
+    await demo.type('ticket escalate 101', '#101 is at L2.');
+    await demo.forumShows(/^#101 is tagged high, in-progress, escalated-l2$/);
+    // A public incident gets its status topic on the same forum.
+    await demo.type('incident open SEV2 "Exports fail for some customers" --public', 'INC-1 declared');
+    await demo.forumShows(/^new topic #103 "INC-1: Exports fail for some customers"/);
   });
 
   test('an ephemeral stack comes up and goes down through the same engine', async () => {

@@ -4,6 +4,9 @@ import { postKindOf } from '../../../handlers/ticketModel';
 import type { SupportPost, SupportTopic, SupportTopicSummary } from '../../../handlers/model/tickets';
 import { DiscourseError, type DiscourseClient } from './client';
 
+/** What the ticket desk reads of the forum: DiscourseClient's, or the demo's forum in memory. */
+export type SupportReads = Pick<DiscourseClient, 'readTopic' | 'latestTopics' | 'post' | 'username'>;
+
 /**
  * The support category as the ticket desk reads it, through the one Discourse client (and so the one rate limit
  * of the key) the outbox writes through. A topic or post that is gone is `undefined`; anything else the forum
@@ -13,7 +16,7 @@ export class DiscourseSupportForum implements SupportForum {
   readonly username: string;
 
   constructor(
-    private readonly client: DiscourseClient,
+    private readonly client: SupportReads,
     private readonly category: { id: number; slug: string },
   ) {
     this.username = client.username;
