@@ -226,6 +226,7 @@ async function wire(config: Config, team: Team, deps: CockpitDeps, clock: Clock,
     alertGroups: deps.alertGroups ?? oncall.intake,
     outboxTiming: deps.outboxTiming,
     onResolved: async (incident, message, meta) => ticketFlow.current?.incidentResolved(incident, message, meta),
+    onPublic: async (incident) => ticketFlow.current?.incidentPublic(incident),
   });
   incidentDesk.current = incidents.desk;
   // Support tickets on the same forum, through the same client and outbox.

@@ -62,6 +62,8 @@ export interface IncidentsFlowDeps {
   topicOf?: (externalId: string) => Promise<number | undefined>;
   /** A forum write was queued: deliver it now rather than at the next poll. */
   kick?: () => void;
+  /** An incident became public (declared so, or published): support tickets that look like it are offered a link. */
+  onPublic?: (incident: IncidentRecord) => Promise<void>;
   /** An incident was resolved: the support tickets linked to it follow (bot/flows/tickets.ts). */
   onResolved?: (incident: IncidentRecord, message: string | undefined, meta: RequestMeta) => Promise<void>;
 }
@@ -169,10 +171,16 @@ export function incidentsFlow(deps: IncidentsFlowDeps): IncidentsFlow {
     return incident;
   }
 
+  /** The tickets that look like a newly public incident hear of it; a failure there must not fail the incident. */
+  async function toldPublic(incident: IncidentRecord, ctx: RequestContext): Promise<void> {
+    await deps.onPublic?.(incident).catch((err: unknown) => ctx.log.warn({ err, incident: incident.id }, 'cannot offer the incident to lookalike tickets'));
+  }
+
   async function declare(declaration: Declaration, ctx: RequestContext): Promise<Reply> {
     const declared = await desk.declare(declaration, meta(ctx));
     if (declared.incident.public) deps.kick?.();
     const incident = await openChannel(declared);
+    if (incident.public) await toldPublic(incident, ctx);
     return declaredReply({ ...declared, incident });
   }
 
@@ -219,6 +227,7 @@ export function incidentsFlow(deps: IncidentsFlowDeps): IncidentsFlow {
       case 'publish': {
         const published = await desk.publish(await target(req.id, ctx), req.summary, meta(ctx));
         deps.kick?.();
+        await toldPublic(published, ctx);
         return tell(published, noticeReply(published, `Customers are told on the status forum: ${req.summary}`), ctx);
       }
       case 'followup': {
@@ -404,6 +413,7 @@ export interface WireIncidentsDeps {
   alertGroups?: AlertGroupDirectory;
   outboxTiming?: Partial<OutboxTiming>;
   onResolved?: IncidentsFlowDeps['onResolved'];
+  onPublic?: IncidentsFlowDeps['onPublic'];
 }
 
 /** Everything bot/cockpit.ts needs for incidents: the desk, the verbs and buttons, the jobs, the outbox worker. */
@@ -436,6 +446,7 @@ export function wireIncidents(deps: WireIncidentsDeps): IncidentsFlow & { desk: 
     topicOf: (externalId) => deps.store.forumOutbox.knownTopic(externalId),
     kick: () => outbox.worker?.kick(),
     ...(deps.onResolved ? { onResolved: deps.onResolved } : {}),
+    ...(deps.onPublic ? { onPublic: deps.onPublic } : {}),
   });
   if (discourse) {
     outbox.worker = new ForumOutboxWorker({

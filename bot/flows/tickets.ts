@@ -2,7 +2,7 @@ import type { KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
 import { Gauge, type Registry } from 'prom-client';
 import { InputError, UnavailableError } from '../../handlers/errors';
-import { statusTopicExternalId, type IncidentRecord } from '../../handlers/incidentModel';
+import { incidentRef, statusTopicExternalId, type IncidentRecord } from '../../handlers/incidentModel';
 import type { SupportPost, TicketRecord } from '../../handlers/model/tickets';
 import { SCHEDULER_ACTOR } from '../../handlers/environments';
 import type { Policy, RequestMeta } from '../../handlers/policy';
@@ -54,6 +54,8 @@ export interface TicketsFlow {
   handle(event: DiscourseEvent): Promise<void>;
   /** The sweep: reads the category's latest topics and catches up whatever the webhooks missed. */
   sweep(requestId: string, log?: Logger): Promise<SweepResult>;
+  /** An incident became public: each open ticket that looks like it is offered the link, in its message and thread. */
+  incidentPublic(incident: IncidentRecord): Promise<void>;
   /** App Home: the person's open tickets and the queue. */
   home(userId: string): Promise<KnownBlock[]>;
   /** A public incident was resolved: its linked tickets are resolved with it, and their customers told. */
@@ -285,6 +287,14 @@ export function ticketsFlow(deps: TicketsFlowDeps): TicketsFlow {
     jobs,
     handle,
     sweep,
+    async incidentPublic(incident) {
+      for (const view of await desk.list()) {
+        if (!view.lookalikes.some((i) => i.id === incident.id)) continue;
+        const ticket = (await show(view.ticket.topicId)) ?? view.ticket;
+        const offer = `This looks like ${incidentRef(incident.id)}, ${incident.title}: link it (on the message above, or /cockpit ticket link ${ticket.topicId} ${incident.id}) and the customer gets its status topic.`;
+        await note(ticket, noteReply(ticket, offer)).catch((err: unknown) => log.warn({ err, ticket: ticket.topicId }, 'cannot offer the incident in the ticket thread'));
+      }
+    },
     async home(userId) {
       const open = await desk.list();
       return ticketHomeBlocks({ mine: open.filter((v) => v.ticket.assignee === userId), queue: open.filter((v) => v.ticket.status === 'new') }, topicUrl);

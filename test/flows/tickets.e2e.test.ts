@@ -3,7 +3,7 @@ import { ACTIONS } from '../../bot/slack/ids';
 import { startFakeDiscourse, type FakeDiscourse, type FakeTopic } from '../fakes/discourse';
 import { MemoryOnCall, RecordingPager } from '../fakes/incidentFakes';
 import { startFakeSlackApi, type FakeSlackApi } from '../fakes/slackApi';
-import { sendAction, sendSlashCommand } from '../fakes/slackSigned';
+import { sendAction, sendSlashCommand, sendViewSubmission } from '../fakes/slackSigned';
 import { exampleTeam, memoryLogger, slackTestConfig } from '../helpers';
 
 const SIGNING_SECRET = 'tickets-e2e-signing-secret';
@@ -79,10 +79,10 @@ describe('support tickets from the fake Discourse, handled in the fake Slack', (
   const cockpitReplies = (topic: FakeTopic) => forum.postsIn(topic.id).filter((p) => p.username === 'cockpit');
   const tagWrites = (topic: FakeTopic) => forum.writes().filter((c) => c.route === '/t/-/{id}.json' && c.path === `/t/-/${topic.id}.json`);
 
-  const press = async (actionId: string, topicId: number, userId: string) => {
+  const press = async (actionId: string, topicId: number, userId: string, value = String(topicId)) => {
     const message = ticketMessage(topicId)!;
     const responseUrl = slack.responseUrl();
-    const res = await sendAction({ url: slackUrl, signingSecret: SIGNING_SECRET, actionId, value: String(topicId), userId, channelId: SUPPORT, messageTs: message.ts, responseUrl });
+    const res = await sendAction({ url: slackUrl, signingSecret: SIGNING_SECRET, actionId, value, userId, channelId: SUPPORT, messageTs: message.ts, responseUrl });
     expect(res.status).toBe(200);
     const id = responseUrl.split('/').pop()!;
     const [answer] = await slack.waitFor(() => slack.responsesTo(id).length > 0 && slack.responsesTo(id), 5000);
@@ -219,5 +219,50 @@ describe('support tickets from the fake Discourse, handled in the fake Slack', (
     expect(JSON.stringify(list)).toContain('Login loops back to the form');
     const bad = await command('ticket stauts 1 resolved', alice);
     expect(JSON.stringify(bad)).toContain('did you mean');
+  });
+
+  test('a ticket that looks like a public incident is offered the link; linked, it is resolved with the incident', async () => {
+    const ticket = forum.customerTopic({ title: 'The dashboard shows no charts', raw: 'Since 10:00 every chart on the dashboard is empty for our whole team.', username: 'ana', categoryId: 7 });
+    await settle();
+    expect(ticketMessage(ticket.id)).toBeDefined();
+
+    // Alice declares a public incident on the dashboard through the form.
+    const responseUrl = slack.responseUrl();
+    await sendSlashCommand({ url: slackUrl, signingSecret: SIGNING_SECRET, text: 'incident open', userId: alice, channelId: SUPPORT, responseUrl });
+    const [opened] = await slack.waitFor(() => slack.callsTo('views.open').length > 0 && slack.callsTo('views.open'));
+    const view = opened!.args.view as { callback_id: string; private_metadata: string; blocks: unknown[] };
+    const option = (value: string) => ({ text: { type: 'plain_text', text: value }, value });
+    const submitted = await sendViewSubmission({
+      url: slackUrl,
+      signingSecret: SIGNING_SECRET,
+      userId: alice,
+      view,
+      values: {
+        title: { value: { type: 'plain_text_input', value: 'Dashboard charts are empty' } },
+        impact: { value: { type: 'static_select', selected_option: option('high') } },
+        urgency: { value: { type: 'static_select', selected_option: option('high') } },
+        stacks: { value: { type: 'multi_static_select', selected_options: [option('prod')] } },
+        components: { value: { type: 'multi_static_select', selected_options: [option('dashboard')] } },
+        customer_impact: { value: { type: 'plain_text_input', value: null } },
+        public: { value: { type: 'checkboxes', selected_options: [option('public')] } },
+        public_summary: { value: { type: 'plain_text_input', value: 'Charts on the dashboard show no data.' } },
+      },
+    });
+    expect(submitted.status).toBe(200);
+    await slack.waitFor(() => thread(ticket.id).some((m) => String(m.text).includes('This looks like INC-1')));
+    await settle();
+    const incidentId = (await cockpit.store.incidents.list({}))[0]!.id;
+    expect(JSON.stringify(ticketMessage(ticket.id)?.blocks)).toContain(`"value":"${ticket.id}:${incidentId}"`);
+
+    await press(ACTIONS.ticketLinkIncident, ticket.id, alice, `${ticket.id}:${incidentId}`);
+    await settle();
+    const statusTopic = forum.topicByExternalId(`cockpit-incident-${incidentId}`)!;
+    expect(cockpitReplies(ticket).at(-1)?.raw).toContain(`${forum.url}/t/${statusTopic.id}`);
+
+    await command(`incident resolve ${incidentId} "A cache node served empty results; it was replaced."`, alice);
+    await settle();
+    expect(cockpitReplies(ticket).at(-1)?.raw).toContain('The problem behind "The dashboard shows no charts" is resolved: Dashboard charts are empty.');
+    expect(forum.topics.get(ticket.id)?.tags).toEqual(['resolved']);
+    expect((await cockpit.store.tickets.get(ticket.id))?.status).toBe('resolved');
   });
 });
