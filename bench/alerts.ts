@@ -106,13 +106,13 @@ export async function runAlertStormBench(): Promise<boolean> {
     SLACK_API_URL: fake.url,
     SLACK_BOT_ID: 'B0BENCH',
     SLACK_BOT_USER_ID: 'U0BENCH',
-    PORT: '0',
     ALERTMANAGER_WEBHOOK_TOKENS: `prod=${TOKENS.prod},staging=${TOKENS.staging},integration=${TOKENS.integration}`,
   });
   const log = createLogger({ level: 'info', destination: pino.destination('/dev/null') });
   const team = loadTeamConfig('cockpit.yml');
   team.alerts!.channels.integration = WARM_UP_CHANNEL;
-  const cockpit = await createCockpit({ ...config, store: { kind: 'sqlite', file: join(dir, 'cockpit.db') } }, team, { log });
+  // A port the OS picks (the environment may not ask for one: Cockpit refuses PORT=0 as a configuration mistake).
+  const cockpit = await createCockpit({ ...config, port: 0, store: { kind: 'sqlite', file: join(dir, 'cockpit.db') } }, team, { log });
   const port = await cockpit.listen('127.0.0.1');
   try {
     // Warm-up, not measured: the code paths and the database get hot, as in a process that has been running.
