@@ -242,3 +242,41 @@ describe('team config: restore drills', () => {
     ]);
   });
 });
+
+describe('team config: support tickets', () => {
+  test('the shipped tickets section reads as the desk needs it', () => {
+    const team = loadTeamConfig(join(root, 'cockpit.yml'));
+    expect(team.tickets).toEqual({
+      categoryId: 7,
+      categorySlug: 'support',
+      channel: 'C0SUPPORT01',
+      discourseAssign: true,
+      priorities: [
+        { name: 'urgent', respondWithinMinutes: 60 },
+        { name: 'high', respondWithinMinutes: 120 },
+        { name: 'normal', respondWithinMinutes: 240 },
+        { name: 'low', respondWithinMinutes: 2880 },
+      ],
+      defaultPriority: 'normal',
+      businessHours: { timezone: 'Europe/Paris', days: ['mon', 'tue', 'wed', 'thu', 'fri'], fromMinute: 540, toMinute: 1080 },
+    });
+    expect(team.people.find((p) => p.slack === 'U0BOB00001')?.discourse).toBe('bob');
+  });
+
+  test('refuses an unknown default priority, business hours that end before they start, and a forum user listed twice', () => {
+    const bad = example
+      .replace('defaultPriority: normal', 'defaultPriority: medium')
+      .replace('    to: "18:00"', '    to: "08:00"')
+      .replace('discourse: carol', 'discourse: Bob');
+    const found = problems(bad).join('\n');
+    expect(found).toContain('tickets.defaultPriority: names unknown priority "medium" (known: urgent, high, normal, low)');
+    expect(found).toContain('tickets.businessHours.to: from must be before to');
+    expect(found).toContain('people.2.discourse: Bob is listed twice');
+  });
+
+  test('refuses a slug that is not a category slug and a channel that is not a channel id', () => {
+    const found = problems(example.replace('categorySlug: support', 'categorySlug: "support/7"').replace('channel: C0SUPPORT01', 'channel: "#support"')).join('\n');
+    expect(found).toContain('tickets.categorySlug: must be the category slug its URL shows, like support');
+    expect(found).toMatch(/tickets\.channel: /);
+  });
+});
