@@ -26,6 +26,7 @@ describe('support tickets from the fake Discourse, handled in the fake Slack', (
   let forum: FakeDiscourse;
   let cockpit: Cockpit;
   let slackUrl: string;
+  let base: string;
   const pager = new RecordingPager();
   const onCall = new MemoryOnCall();
   const logs = memoryLogger('warn');
@@ -40,7 +41,7 @@ describe('support tickets from the fake Discourse, handled in the fake Slack', (
       { DISCOURSE_URL: forum.url, DISCOURSE_API_KEY: API_KEY, DISCOURSE_API_USERNAME: 'cockpit', DISCOURSE_WEBHOOK_SECRET: WEBHOOK_SECRET },
     );
     cockpit = await createCockpit(config, exampleTeam(), { log: logs.log, onCall, pager, outboxTiming: { baseBackoffMs: 20, maxBackoffMs: 200, idleMs: 50, claimMs: 5_000 } });
-    const base = `http://127.0.0.1:${await cockpit.listen('127.0.0.1')}`;
+    base = `http://127.0.0.1:${await cockpit.listen('127.0.0.1')}`;
     slackUrl = `${base}/slack/events`;
     forum.webhooks({ url: `${base}/hooks/discourse`, secret: WEBHOOK_SECRET });
   });
@@ -219,6 +220,10 @@ describe('support tickets from the fake Discourse, handled in the fake Slack', (
     expect(JSON.stringify(list)).toContain('Login loops back to the form');
     const bad = await command('ticket stauts 1 resolved', alice);
     expect(JSON.stringify(bad)).toContain('did you mean');
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toContain('cockpit_tickets_open{status="new"} 1');
+    expect(metrics).toContain('cockpit_tickets_open{status="in-progress"} 0');
+    expect(metrics).toMatch(/^cockpit_tickets_late 0$/m);
   });
 
   test('a ticket that looks like a public incident is offered the link; linked, it is resolved with the incident', async () => {
