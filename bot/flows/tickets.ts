@@ -151,7 +151,7 @@ export function ticketsFlow(deps: TicketsFlowDeps): TicketsFlow {
   async function answer(ticket: TicketRecord, text: string, ctx: RequestContext): Promise<Reply> {
     const pressedOnIt = ctx.sourceMessage && ticket.message && ctx.sourceMessage.ts === ticket.message.ts;
     if (pressedOnIt) return messageOf(ticket);
-    return doneReply(ticket, text, ticket.message);
+    return doneReply(text, ticket.message);
   }
 
   const take = async (topicId: number, ctx: RequestContext) => {

@@ -133,7 +133,7 @@ export function ticketHomeBlocks(view: { mine: TicketView[]; queue: TicketView[]
 }
 
 /** The short answer to whoever acted, when the ticket's message and thread show the change. */
-export function doneReply(ticket: TicketRecord, text: string, message?: { channel: string }): Reply {
+export function doneReply(text: string, message?: { channel: string }): Reply {
   const where = message ? ` (in <#${message.channel}>)` : '';
   return { text, visibility: 'ephemeral', blocks: [section(`:white_check_mark: ${escapeMrkdwn(text)}${where}`)] };
 }
