@@ -76,15 +76,9 @@ export interface AlertGroup {
   resolved: number;
 }
 
-export interface StoredAlert {
+/** An alert as the store keeps it: what the notification said, in its group. */
+export interface StoredAlert extends IncomingAlert {
   groupId: string;
-  fingerprint: string;
-  status: 'firing' | 'resolved';
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  startsAt: Date;
-  endsAt?: Date;
-  generatorUrl?: string;
 }
 
 /** What one notification changed. */

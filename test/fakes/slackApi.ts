@@ -315,6 +315,12 @@ export class FakeSlackApi {
     return this.responses.filter((post) => post.id === id);
   }
 
+  /** The first answer posted to response URL `id` (see `responseUrl`), once it comes. */
+  async firstResponseTo(id: string, timeoutMs?: number): Promise<ResponseUrlPost> {
+    const [first] = await this.waitFor(() => this.responsesTo(id).length > 0 && this.responsesTo(id), timeoutMs);
+    return first!;
+  }
+
   /** Seeds a user for `users.info`; unknown ids get a plausible generated profile. */
   addUser(user: { id: string } & Record<string, unknown>): void {
     this.users.set(user.id, user);

@@ -64,7 +64,7 @@ describe('deploy through signed Slack requests', () => {
     for (const m of blocksOf(ts).matchAll(found)) if (m[1] === actionId) return m[2]!;
     throw new Error(`no ${actionId} button on ${ts}: ${blocksOf(ts)}`);
   };
-  const ephemeral = async (id: string) => (await fake.waitFor(() => fake.responsesTo(id).length > 0 && fake.responsesTo(id)))[0]!.body;
+  const ephemeral = async (id: string) => (await fake.firstResponseTo(id)).body;
 
   test('preview with a risk report, confirm, progress edited in place, result', async () => {
     await command('deploy staging', alice);

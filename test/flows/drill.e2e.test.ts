@@ -59,7 +59,7 @@ describe('restore drills through Slack, GitHub and the merge webhook', () => {
     expect((await sendAction({ url: `${rig.base}/slack/events`, signingSecret: SIGNING_SECRET, actionId, value, userId, channelId: DEPLOYS, responseUrl, messageTs })).status).toBe(200);
     return responseUrl.split('/').pop()!;
   };
-  const reply = async (id: string) => (await rig.slack.waitFor(() => rig.slack.responsesTo(id).length > 0 && rig.slack.responsesTo(id), 10_000))[0]!.body;
+  const reply = async (id: string) => (await rig.slack.firstResponseTo(id, 10_000)).body;
   const text = (ts: string) => JSON.stringify(rig.slack.messagesIn(DEPLOYS).find((m) => m.ts === ts)?.blocks ?? []);
   const lastPost = () => rig.slack.callsTo('chat.postMessage').at(-1)!;
   const buttonValue = (ts: string, actionId: string) => {

@@ -62,8 +62,7 @@ describe('incidents through signed Slack requests, mirrored to the fake Discours
     const res = await sendSlashCommand({ url, signingSecret: SIGNING_SECRET, text, userId, channelId: CHANNEL, responseUrl });
     expect(res.status).toBe(200);
     const id = responseUrl.split('/').pop()!;
-    const [answer] = await slack.waitFor(() => slack.responsesTo(id).length > 0 && slack.responsesTo(id), 5000);
-    return answer!.body;
+    return (await slack.firstResponseTo(id, 5000)).body;
   };
   const outboxEmpty = async () => {
     for (let i = 0; i < 200; i++) {

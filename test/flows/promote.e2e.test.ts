@@ -19,7 +19,7 @@ describe('promotion PRs and merge-to-deploy against a fake GitHub', () => {
     const responseUrl = rig.slack.responseUrl();
     const id = responseUrl.split('/').pop()!;
     await sendSlashCommand({ url: `${rig.base}/slack/events`, signingSecret: SIGNING_SECRET, text: `promote ${stack}`, userId, channelId: DEPLOYS, responseUrl });
-    return (await rig.slack.waitFor(() => rig.slack.responsesTo(id).length > 0 && rig.slack.responsesTo(id), 5000))[0]!.body;
+    return (await rig.slack.firstResponseTo(id, 5000)).body;
   };
   const deliver: typeof rig.deliver = (...args) => rig.deliver(...args);
 

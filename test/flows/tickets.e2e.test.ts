@@ -86,16 +86,14 @@ describe('support tickets from the fake Discourse, handled in the fake Slack', (
     const res = await sendAction({ url: slackUrl, signingSecret: SIGNING_SECRET, actionId, value, userId, channelId: SUPPORT, messageTs: message.ts, responseUrl });
     expect(res.status).toBe(200);
     const id = responseUrl.split('/').pop()!;
-    const [answer] = await slack.waitFor(() => slack.responsesTo(id).length > 0 && slack.responsesTo(id), 5000);
-    return answer!.body;
+    return (await slack.firstResponseTo(id, 5000)).body;
   };
   const command = async (text: string, userId: string) => {
     const responseUrl = slack.responseUrl();
     const res = await sendSlashCommand({ url: slackUrl, signingSecret: SIGNING_SECRET, text, userId, channelId: SUPPORT, responseUrl });
     expect(res.status).toBe(200);
     const id = responseUrl.split('/').pop()!;
-    const [answer] = await slack.waitFor(() => slack.responsesTo(id).length > 0 && slack.responsesTo(id), 5000);
-    return answer!.body;
+    return (await slack.firstResponseTo(id, 5000)).body;
   };
 
   let topic: FakeTopic;

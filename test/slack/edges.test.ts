@@ -72,8 +72,8 @@ describe('Slack payloads no listener handles, and malformed ones', () => {
     delete fields.text;
     expect((await sendSigned(rig.signed, 'application/x-www-form-urlencoded', formEncode(fields))).status).toBe(200);
     const id = responseUrl.split('/').pop()!;
-    const [reply] = await rig.fake.waitFor(() => rig.fake.responsesTo(id).length > 0 && rig.fake.responsesTo(id));
-    expect(reply!.body).toMatchObject({ text: 'Cockpit commands' });
+    const reply = await rig.fake.firstResponseTo(id);
+    expect(reply.body).toMatchObject({ text: 'Cockpit commands' });
     expect(rig.logger.text()).not.toContain('unhandled error');
   });
 
@@ -82,9 +82,9 @@ describe('Slack payloads no listener handles, and malformed ones', () => {
     // What Slack sends for `/cockpit deploy R&D<1>` typed by a person.
     await sendSlashCommand({ ...rig.signed, text: 'deploy R&amp;D&lt;1&gt;', userId: 'U0ALICE001', channelId: 'C0DEPLOYS01', responseUrl });
     const id = responseUrl.split('/').pop()!;
-    const [reply] = await rig.fake.waitFor(() => rig.fake.responsesTo(id).length > 0 && rig.fake.responsesTo(id));
-    expect(String(reply!.body.text)).toMatch(/^deploy: unknown stack "R&D<1>"/);
-    const shown = JSON.stringify(reply!.body.blocks);
+    const reply = await rig.fake.firstResponseTo(id);
+    expect(String(reply.body.text)).toMatch(/^deploy: unknown stack "R&D<1>"/);
+    const shown = JSON.stringify(reply.body.blocks);
     expect(shown).toContain('R&amp;D&lt;1&gt;');
     expect(shown).not.toContain('&amp;amp;');
     expect(shown).not.toContain('&amp;lt;');
@@ -94,8 +94,8 @@ describe('Slack payloads no listener handles, and malformed ones', () => {
     const responseUrl = rig.fake.responseUrl();
     await sendSlashCommand({ ...rig.signed, text: 'deploy <@U0BOB00001|bob>', userId: 'U0ALICE001', channelId: 'C0DEPLOYS01', responseUrl });
     const id = responseUrl.split('/').pop()!;
-    const [reply] = await rig.fake.waitFor(() => rig.fake.responsesTo(id).length > 0 && rig.fake.responsesTo(id));
-    expect(String(reply!.body.text)).toContain('"<@U0BOB00001|bob>"');
+    const reply = await rig.fake.firstResponseTo(id);
+    expect(String(reply.body.text)).toContain('"<@U0BOB00001|bob>"');
   });
 });
 

@@ -28,19 +28,19 @@ describe('Slack front over HTTP', () => {
     expect(res.status).toBe(200);
     expect(Date.now() - started).toBeLessThan(3000);
     const id = responseUrl.split('/').pop()!;
-    const [reply] = await rig.fake.waitFor(() => rig.fake.responsesTo(id).length > 0 && rig.fake.responsesTo(id));
-    expect(reply!.body).toMatchObject({ response_type: 'ephemeral', text: 'Cockpit commands' });
-    expect(JSON.stringify(reply!.body.blocks)).toContain('/cockpit deploy <stack> [--preview]');
+    const reply = await rig.fake.firstResponseTo(id);
+    expect(reply.body).toMatchObject({ response_type: 'ephemeral', text: 'Cockpit commands' });
+    expect(JSON.stringify(reply.body.blocks)).toContain('/cockpit deploy <stack> [--preview]');
   });
 
   test('bad input gets a short ephemeral error with the usage', async () => {
     const { sent, responseUrl } = slash('deploy moon');
     expect((await sent).status).toBe(200);
     const id = responseUrl.split('/').pop()!;
-    const [reply] = await rig.fake.waitFor(() => rig.fake.responsesTo(id).length > 0 && rig.fake.responsesTo(id));
-    expect(reply!.body.response_type).toBe('ephemeral');
-    expect(String(reply!.body.text)).toMatch(/^deploy: unknown stack "moon"/);
-    expect(String(reply!.body.text)).toContain('/cockpit deploy <stack> [--preview]');
+    const reply = await rig.fake.firstResponseTo(id);
+    expect(reply.body.response_type).toBe('ephemeral');
+    expect(String(reply.body.text)).toMatch(/^deploy: unknown stack "moon"/);
+    expect(String(reply.body.text)).toContain('/cockpit deploy <stack> [--preview]');
   });
 
   test.each([
@@ -88,9 +88,9 @@ describe('Slack front over HTTP', () => {
     const responseUrl = rig.fake.responseUrl();
     const res = await sendAction({ ...rig.signed, actionId: 'old.button', value: 'x', userId: 'U0BOB00001', channelId: 'C0DEPLOYS01', responseUrl });
     expect(res.status).toBe(200);
-    const [reply] = await rig.fake.waitFor(() => rig.fake.responsesTo(responseUrl.split('/').pop()!).length > 0 && rig.fake.responsesTo(responseUrl.split('/').pop()!));
-    expect(reply!.body).toMatchObject({ response_type: 'ephemeral', replace_original: false });
-    expect(String(reply!.body.text)).toMatch(/no longer handled/);
+    const reply = await rig.fake.firstResponseTo(responseUrl.split('/').pop()!);
+    expect(reply.body).toMatchObject({ response_type: 'ephemeral', replace_original: false });
+    expect(String(reply.body.text)).toMatch(/no longer handled/);
   });
 
   test('opening App Home publishes the status board', async () => {

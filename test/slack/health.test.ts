@@ -57,8 +57,8 @@ const status = async (rig: ReturnType<typeof useSlackCockpit>) => {
   const responseUrl = rig.fake.responseUrl();
   await sendSlashCommand({ ...rig.signed, text: 'status', userId: 'U0ALICE001', channelId: 'C0DEPLOYS01', responseUrl });
   const id = responseUrl.split('/').pop()!;
-  const [reply] = await rig.fake.waitFor(() => rig.fake.responsesTo(id).length > 0 && rig.fake.responsesTo(id));
-  return { text: String(reply!.body.text), blocks: JSON.stringify(reply!.body.blocks) };
+  const reply = await rig.fake.firstResponseTo(id);
+  return { text: String(reply.body.text), blocks: JSON.stringify(reply.body.blocks) };
 };
 
 describe('Slack over HTTP without the bot ids configured, while auth.test fails', () => {

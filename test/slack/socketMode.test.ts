@@ -58,16 +58,16 @@ describe('Slack front in Socket Mode, through SLACK_API_URL', () => {
     const ack = await socket.send('slash_commands', slashCommandPayload({ text: 'help', userId: 'U0ALICE001', channelId: 'C0DEPLOYS01', responseUrl }) as unknown as Record<string, unknown>);
     expect(ack.payload).toEqual({});
     const id = responseUrl.split('/').pop()!;
-    const [reply] = await api.waitFor(() => api.responsesTo(id).length > 0 && api.responsesTo(id));
-    expect(reply!.body).toMatchObject({ response_type: 'ephemeral', text: 'Cockpit commands' });
+    const reply = await api.firstResponseTo(id);
+    expect(reply.body).toMatchObject({ response_type: 'ephemeral', text: 'Cockpit commands' });
   });
 
   test('an interactive envelope (a button) is acknowledged and goes through the core', async () => {
     const responseUrl = api.responseUrl();
     await socket.send('interactive', blockActionsPayload({ actionId: 'old.button', value: 'x', userId: 'U0BOB00001', channelId: 'C0DEPLOYS01', responseUrl }) as unknown as Record<string, unknown>);
     const id = responseUrl.split('/').pop()!;
-    const [reply] = await api.waitFor(() => api.responsesTo(id).length > 0 && api.responsesTo(id));
-    expect(String(reply!.body.text)).toMatch(/no longer handled/);
+    const reply = await api.firstResponseTo(id);
+    expect(String(reply.body.text)).toMatch(/no longer handled/);
   });
 
   test('an events_api envelope is acknowledged and handled', async () => {
@@ -100,8 +100,8 @@ describe('Slack front in Socket Mode, through SLACK_API_URL', () => {
     const responseUrl = api.responseUrl();
     await socket.send('slash_commands', slashCommandPayload({ text: 'status', userId: 'U0ALICE001', channelId: 'C0DEPLOYS01', responseUrl }) as unknown as Record<string, unknown>);
     const id = responseUrl.split('/').pop()!;
-    const [reply] = await api.waitFor(() => api.responsesTo(id).length > 0 && api.responsesTo(id));
-    expect(JSON.stringify(reply!.body.blocks)).toContain('Socket Mode connected');
+    const reply = await api.firstResponseTo(id);
+    expect(JSON.stringify(reply.body.blocks)).toContain('Socket Mode connected');
   });
 
   test('a stopped front is not ready', async () => {
