@@ -383,8 +383,9 @@ export class TicketDesk {
     return Promise.all(open.map((ticket) => this.viewOf(ticket, incidents)));
   }
 
-  async view(topicId: number): Promise<TicketView> {
-    return this.viewOf(await this.get(topicId), await this.openIncidents());
+  /** A ticket with its wait, target, lookalikes and forum backlog; given a record just read, it is not read again. */
+  async view(ticket: number | TicketRecord): Promise<TicketView> {
+    return this.viewOf(typeof ticket === 'number' ? await this.get(ticket) : ticket, await this.openIncidents());
   }
 
   /** Whoever is on call at `level` now. */

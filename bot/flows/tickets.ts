@@ -84,23 +84,25 @@ export function ticketsFlow(deps: TicketsFlowDeps): TicketsFlow {
   const channel = desk.settings.channel;
   const topicUrl = (topicId: number) => desk.topicUrl(topicId);
 
-  const messageOf = async (ticket: TicketRecord): Promise<Reply> => ticketMessage(await desk.view(ticket.topicId), topicUrl(ticket.topicId));
+  const messageOf = async (ticket: TicketRecord): Promise<Reply> => ticketMessage(await desk.view(ticket), topicUrl(ticket.topicId));
 
   /**
    * Puts the ticket's message in the support channel, once across replicas, or brings it up to date. Without
-   * Slack (the console) there is nothing to show; a failure is logged and the sweep tries again.
+   * Slack (the console) there is nothing to show; a failure is logged and the sweep tries again. `ticket` is the
+   * record as just read or changed, so it is not read again.
    */
-  async function show(topicId: number): Promise<TicketRecord | undefined> {
+  async function show(ticket: TicketRecord): Promise<TicketRecord> {
+    const topicId = ticket.topicId;
     const slack = deps.slack();
-    const ticket = await records.get(topicId);
-    if (!slack || !ticket) return ticket;
+    if (!slack) return ticket;
     const conversation = new SlackConversation(slack.client, channel);
     if (ticket.message) {
       await conversation.update(ticket.message, await messageOf(ticket)).catch((err: unknown) => log.warn({ err, ticket: topicId }, 'cannot edit the ticket message'));
       return ticket;
     }
     const now = clock.now();
-    if (!(await records.claimPost(topicId, deps.owner, now, new Date(now.getTime() - POST_CLAIM_STALE_MS)))) return ticket;
+    // Posted meanwhile by another replica (or being posted): its message, as the store has it now.
+    if (!(await records.claimPost(topicId, deps.owner, now, new Date(now.getTime() - POST_CLAIM_STALE_MS)))) return (await records.get(topicId)) ?? ticket;
     try {
       const posted = await conversation.post(await messageOf(ticket));
       await records.setMessage(topicId, { channel: posted.channel, ts: posted.ts });
@@ -134,15 +136,15 @@ export function ticketsFlow(deps: TicketsFlowDeps): TicketsFlow {
     }
     if (taken.created) deps.kick?.();
     const hadMessage = taken.ticket.message !== undefined;
-    const shown = await show(topicId);
-    const relayed = shown?.message ? await desk.relay(topicId, deliverPost) : [];
-    return { created: taken.created, posted: !hadMessage && shown?.message !== undefined, relayed: relayed.length };
+    const shown = await show(taken.ticket);
+    const relayed = shown.message ? await desk.relay(topicId, deliverPost) : [];
+    return { created: taken.created, posted: !hadMessage && shown.message !== undefined, relayed: relayed.length };
   }
 
   /** A change a person made: the forum is told (the outbox), the message edited, the thread noted. */
   async function changed(result: Changed, extra?: string): Promise<TicketRecord> {
     deps.kick?.();
-    const ticket = (await show(result.ticket.topicId)) ?? result.ticket;
+    const ticket = await show(result.ticket);
     await note(ticket, noteReply(ticket, extra ? `${result.note}. ${extra}` : result.note)).catch((err: unknown) => log.warn({ err, ticket: ticket.topicId }, 'cannot note the change in the ticket thread'));
     return ticket;
   }
@@ -224,7 +226,7 @@ export function ticketsFlow(deps: TicketsFlowDeps): TicketsFlow {
       await intake(post.topicId, requestId, event.categoryId);
       return;
     }
-    if (!known.message) await show(post.topicId);
+    if (!known.message) await show(known);
     await desk.relay(post.topicId, deliverPost, post);
   }
 
@@ -251,8 +253,7 @@ export function ticketsFlow(deps: TicketsFlowDeps): TicketsFlow {
     // Tickets whose message never made it to Slack and that fell off the forum's first page.
     for (const ticket of await records.list({ statuses: TICKET_STATUSES.filter((s) => s !== 'resolved') })) {
       if (ticket.message) continue;
-      const shown = await show(ticket.topicId);
-      if (shown?.message) result.posted += 1;
+      if ((await show(ticket)).message) result.posted += 1;
     }
     for (const resolved of await desk.catchUpIncidents(systemMeta(requestId))) await changed(resolved);
     return result;
@@ -274,7 +275,7 @@ export function ticketsFlow(deps: TicketsFlowDeps): TicketsFlow {
       run: async (run: JobRun) => {
         for (const paged of await desk.pageLate(systemMeta(run.requestId))) {
           run.log.warn({ ticket: paged.ticket.topicId, pageId: paged.pageId, skipped: paged.skipped }, 'a ticket was not taken in time');
-          const ticket = (await show(paged.ticket.topicId)) ?? paged.ticket;
+          const ticket = await show(paged.ticket);
           await note(ticket, noteReply(ticket, pagedNote(paged))).catch((err: unknown) => run.log.warn({ err }, 'cannot note the page in the ticket thread'));
         }
       },
@@ -290,7 +291,7 @@ export function ticketsFlow(deps: TicketsFlowDeps): TicketsFlow {
     async incidentPublic(incident) {
       for (const view of await desk.list()) {
         if (!view.lookalikes.some((i) => i.id === incident.id)) continue;
-        const ticket = (await show(view.ticket.topicId)) ?? view.ticket;
+        const ticket = await show(view.ticket);
         const offer = `This looks like ${incidentRef(incident.id)}, ${incident.title}: link it (on the message above, or /cockpit ticket link ${ticket.topicId} ${incident.id}) and the customer gets its status topic.`;
         await note(ticket, noteReply(ticket, offer)).catch((err: unknown) => log.warn({ err, ticket: ticket.topicId }, 'cannot offer the incident in the ticket thread'));
       }

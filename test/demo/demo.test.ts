@@ -119,6 +119,9 @@ describe('the demo', () => {
 
   test('two customers’ tickets wait on the demo forum: taking and escalating one replies and tags it there', async () => {
     const demo = await demoConsole(opened);
+    // The outbox delivers on its own time: wait for it rather than race it.
+    await demo.forumShows(/^#101 is tagged high, new$/);
+    await demo.forumShows(/^#102 is tagged new$/);
     expect(demo.forumLines).toEqual(expect.arrayContaining(['#101 is tagged high, new', '#102 is tagged new']));
     const list = await demo.type('ticket list', 'Open tickets (2)');
     expect(list).toContain('#101 (https://forum.invalid/t/101) CSV exports of the api time out · high · new');
