@@ -102,8 +102,6 @@ export const TICKET_STATUS_TEMPLATES = {
   resolved: 'ticket-resolved',
 } as const satisfies Record<TicketStatus, TemplateName>;
 
-export type TicketStatusWithTemplate = keyof typeof TICKET_STATUS_TEMPLATES;
-
 export function isTemplateName(name: string): name is TemplateName {
   return Object.hasOwn(TEMPLATES, name);
 }

@@ -13,8 +13,6 @@ export type Severity = (typeof INCIDENT_SEVERITIES)[number];
 /** ITIL "in progress" sub-states plus the terminal ones, in lifecycle order. */
 export const INCIDENT_STATUSES = ['investigating', 'identified', 'monitoring', 'resolved', 'closed'] as const;
 export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
-/** The runbook's ticket statuses: one word for each, the same as the topic's status tag. */
-export { TICKET_STATUSES, type TicketStatus };
 export const PAGE_LEVELS = ['L1', 'L2', 'L3'] as const;
 export type PageLevel = (typeof PAGE_LEVELS)[number];
 

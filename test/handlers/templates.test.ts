@@ -1,4 +1,4 @@
-import { TICKET_STATUSES } from '../../bot/router';
+import { TICKET_STATUSES } from '../../handlers/ticketModel';
 import {
   allowedPlaceholders,
   missingValues,
