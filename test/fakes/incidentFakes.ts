@@ -5,6 +5,7 @@ import type { AlertGroupSummary } from '../../handlers/model/alerts';
 import type { AuditEntry, AuditQuery } from '../../handlers/model/audit';
 import type { IncidentEffects, IncidentPatch, IncidentSummary, NewIncidentRecord } from '../../handlers/model/incidents';
 import type { OnCallLevel } from '../../handlers/model/oncall';
+import { applyPatch } from './patch';
 
 /**
  * In-memory fakes of the ports the incident capability calls, for handler tests. The SQL IncidentRecords is
@@ -49,12 +50,7 @@ export class MemoryIncidentRecords implements IncidentRecords {
   async change(id: number, version: number, patch: IncidentPatch, effects: IncidentEffects) {
     const incident = this.incidents.get(id);
     if (!incident || incident.version !== version) return undefined;
-    const next = { ...incident } as Record<string, unknown>;
-    for (const [key, value] of Object.entries(structuredClone(patch))) {
-      if (value === null) delete next[key];
-      else if (value !== undefined) next[key] = value;
-    }
-    const updated = { ...(next as unknown as IncidentRecord), version: version + 1, updatedAt: this.clock.now() };
+    const updated = { ...applyPatch(incident, patch), version: version + 1, updatedAt: this.clock.now() };
     this.incidents.set(id, updated);
     this.write(id, effects.timeline, effects.forum);
     return structuredClone(updated);

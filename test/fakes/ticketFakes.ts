@@ -2,6 +2,7 @@ import type { ForumBacklog, ForumWrite } from '../../handlers/forum';
 import type { NewTicketRecord, SupportPost, SupportTopic, SupportTopicSummary, TicketPatch, TicketRecord } from '../../handlers/model/tickets';
 import type { Clock, SupportForum, TicketRecords } from '../../handlers/ports';
 import type { TicketStatus } from '../../handlers/ticketModel';
+import { applyPatch } from './patch';
 
 /**
  * In-memory fakes of the ports the ticket desk calls, for handler tests. The SQL TicketRecords is held to the
@@ -32,12 +33,7 @@ export class MemoryTicketRecords implements TicketRecords {
   async change(topicId: number, version: number, patch: TicketPatch, writes: ForumWrite[]) {
     const ticket = this.tickets.get(topicId);
     if (!ticket || ticket.version !== version) return undefined;
-    const next = { ...ticket } as Record<string, unknown>;
-    for (const [key, value] of Object.entries(structuredClone(patch))) {
-      if (value === null) delete next[key];
-      else if (value !== undefined) next[key] = value;
-    }
-    const updated = { ...(next as unknown as TicketRecord), version: version + 1, updatedAt: this.clock.now() };
+    const updated = { ...applyPatch(ticket, patch), version: version + 1, updatedAt: this.clock.now() };
     this.tickets.set(topicId, updated);
     this.queue(topicId, writes);
     return structuredClone(updated);
